@@ -1,0 +1,66 @@
+# write-tracer — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+BUILD      := build
+BIN        := bin
+BPF_OUT    := $(BUILD)/bpf
+CONFIG     ?= Release
+ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BPF_OUT) -Ibpf
+CFLAGS     ?= -O2 -Wall -Wextra -Werror -pthread
+# What building and testing need on Debian 12; `make deps` installs what is missing.
+APT_PACKAGES := clang llvm libbpf-dev bpftool prometheus
+DOTNET_FLAGS := --nologo -v quiet -c $(CONFIG)
+UTILITIES  := $(BIN)/writer $(BIN)/echopid
+SOURCES    := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props
+
+.PHONY: help deps bpf build test test-unit test-e2e demo run clean
+
+help: ## List the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+deps: ## Install the build and test dependencies that are missing (apt-get)
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@command -v dotnet >/dev/null || { echo "the .NET 10 SDK is required (dotnet not on PATH)"; exit 1; }
+
+$(BPF_OUT)/vmlinux.h:
+	@mkdir -p $(BPF_OUT)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BPF_OUT)/write_tracer.bpf.o: bpf/write_tracer.bpf.c bpf/write_tracer.h $(BPF_OUT)/vmlinux.h
+	clang $(BPF_CFLAGS) -c $< -o $@
+	llvm-strip -g $@
+
+bpf: $(BPF_OUT)/write_tracer.bpf.o ## Compile the kernel program (vmlinux.h generated from this kernel's BTF)
+
+$(BIN)/write-tracer: $(BPF_OUT)/write_tracer.bpf.o $(SOURCES)
+	dotnet publish src/WriteTracer $(DOTNET_FLAGS) -o $(BIN) -p:PublishSingleFile=true --self-contained false
+	@touch $@
+
+$(BIN)/%: utilities/%.c
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $<
+
+build: deps $(BIN)/write-tracer $(UTILITIES) ## Build the tracer (bin/write-tracer) and the test utilities
+
+test: build test-unit test-e2e ## Run every test: unit, then end-to-end (needs root)
+
+test-unit: bpf ## Unit tests (no privileges needed)
+	dotnet test tests/WriteTracer.Tests $(DOTNET_FLAGS) --logger "console;verbosity=normal"
+
+test-e2e: build ## End-to-end tests against the real kernel (root)
+	dotnet test tests/WriteTracer.EndToEnd $(DOTNET_FLAGS) --logger "console;verbosity=normal"
+
+demo: build ## Trace the bundled echopid utility (Ctrl-C to stop)
+	$(BIN)/write-tracer --metrics-port 0 -- $(BIN)/echopid 1000
+
+run: build ## Run the tracer with ARGS, e.g. make run ARGS="-p 1234"
+	$(BIN)/write-tracer $(ARGS)
+
+clean: ## Remove build outputs
+	rm -rf $(BUILD) $(BIN) src/*/bin src/*/obj tests/*/bin tests/*/obj

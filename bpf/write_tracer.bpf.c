@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * write-tracer kernel side: emits one record per write(2) of a tracked process.
+ *
+ * Tracking is by TGID, so every thread of a tracked process is covered without
+ * map updates. Children inherit their parent's root in the kernel at fork, so a
+ * child that lives for a microsecond is still traced, and a process leaves the
+ * map when its last thread exits.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "write_tracer.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile struct wt_config cfg = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by user space before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by user space before load */
+	__type(key, __u32);
+	__type(value, struct tracked_process);
+} tracked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __s32);
+	__type(value, __u8);
+} fd_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WT_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 slot)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &slot);
+
+	if (value)
+		*value += 1; /* per-CPU slot: no other writer */
+}
+
+/*
+ * Reserves a record with room for `capacity` bytes of data. capacity is a
+ * constant at every call site, which the verifier needs for the reservation and
+ * for bounding the copy.
+ */
+static __always_inline int emit(__u32 tgid, __u32 tid, __u32 root_pid, __s32 fd,
+				const void *buf, __u64 count_requested, const __u32 capacity)
+{
+	struct write_event *e;
+	__u32 len;
+	__u64 wakeup;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e) + capacity, 0);
+	if (!e) {
+		count(WT_COUNTER_RINGBUF_FULL);
+		return 0;
+	}
+
+	e->timestamp_ns = bpf_ktime_get_ns();
+	e->count = count_requested;
+	e->pid = tgid;
+	e->tid = tid;
+	e->root_pid = root_pid;
+	e->fd = fd;
+	e->flags = 0;
+	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+
+	len = count_requested < capacity ? (__u32)count_requested : capacity;
+	if (len > WT_MAX_CAPTURE)
+		len = WT_MAX_CAPTURE; /* unreachable; keeps the verifier's bounds simple */
+	if (len && bpf_probe_read_user(e->data, len, buf)) {
+		len = 0;
+		e->flags |= WT_EVENT_READ_FAILED;
+		count(WT_COUNTER_READ_FAILED);
+	}
+	e->captured = len;
+
+	/*
+	 * Waking the reader per event costs more than the event itself; wake it only
+	 * when enough is unread. The reader polls with a short timeout, so a trickle
+	 * of events is still delivered promptly.
+	 */
+	wakeup = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg.wakeup_bytes
+			 ? BPF_RB_FORCE_WAKEUP
+			 : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, wakeup);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int handle_write(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct tracked_process *proc;
+	__s32 fd;
+	__u64 requested;
+	const void *buf;
+	__u32 root_pid;
+
+	proc = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!proc || tgid == cfg.tracer_tgid)
+		return 0;
+
+	fd = (__s32)ctx->args[0];
+	if (cfg.filter_fds && !bpf_map_lookup_elem(&fd_filter, &fd))
+		return 0;
+
+	buf = (const void *)ctx->args[1];
+	requested = ctx->args[2];
+	root_pid = proc->root_pid;
+
+	/* Small writes dominate event rates: give them a small record. */
+	if (cfg.capture_bytes > WT_SMALL_CAPTURE && requested <= WT_SMALL_CAPTURE)
+		return emit(tgid, (__u32)id, root_pid, fd, buf, requested, WT_SMALL_CAPTURE);
+	return emit(tgid, (__u32)id, root_pid, fd, buf, requested,
+		    cfg.capture_bytes > WT_MAX_CAPTURE ? WT_MAX_CAPTURE : cfg.capture_bytes);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	struct tracked_process *proc;
+	struct tracked_process inherited = {};
+
+	if (parent_tgid == child_tgid)
+		return 0; /* a new thread: covered by its TGID */
+
+	proc = bpf_map_lookup_elem(&tracked, &parent_tgid);
+	if (!proc || child_tgid == cfg.tracer_tgid)
+		return 0;
+
+	inherited.root_pid = proc->root_pid;
+	if (bpf_map_update_elem(&tracked, &child_tgid, &inherited, BPF_ANY))
+		count(WT_COUNTER_TRACKED_FULL);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *task)
+{
+	__u32 tgid;
+
+	/* Only the last thread's exit ends the process. */
+	if (BPF_CORE_READ(task, signal, live.counter) > 0)
+		return 0;
+
+	tgid = BPF_CORE_READ(task, tgid);
+	bpf_map_delete_elem(&tracked, &tgid);
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The contract between the kernel program and user space: the event record, the
+ * configuration block and the counter slots. src/WriteTracer/Bpf/ mirrors every
+ * struct here field for field, and a unit test compares their layouts.
+ */
+#ifndef WRITE_TRACER_H
+#define WRITE_TRACER_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define WT_TASK_COMM_LEN 16
+/* Largest --capture-bytes; a power of two so the verifier can bound copies. */
+#define WT_MAX_CAPTURE 16384
+/* Writes no larger than this are reserved in the small size class (see the program). */
+#define WT_SMALL_CAPTURE 128
+
+/* event flags */
+#define WT_EVENT_READ_FAILED 0x1 /* bpf_probe_read_user failed: no bytes captured */
+
+/* One write(2) call; followed in the ring buffer by `captured` bytes of its buffer. */
+struct write_event {
+	__u64 timestamp_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 count;        /* bytes the caller asked to write */
+	__u32 pid;          /* TGID */
+	__u32 tid;
+	__u32 root_pid;     /* the registered process this one descends from */
+	__s32 fd;
+	__u32 captured;     /* bytes of data[] that are valid */
+	__u32 flags;        /* WT_EVENT_* */
+	char comm[WT_TASK_COMM_LEN];
+	__u8 data[];
+};
+
+/* Value of the tracked map, keyed by TGID. */
+struct tracked_process {
+	__u32 root_pid;
+	__u32 reserved;
+};
+
+/*
+ * Read-only configuration, set by user space before the object is loaded; the
+ * verifier sees these as constants, so disabled features cost nothing.
+ */
+struct wt_config {
+	__u32 tracer_tgid;       /* never traced, even as a descendant of a root */
+	__u32 capture_bytes;     /* 0..WT_MAX_CAPTURE */
+	__u32 filter_fds;        /* nonzero: only fds present in the fd_filter map */
+	__u32 reserved;
+	__u64 wakeup_bytes;      /* force a reader wakeup once this much is unread */
+};
+
+/* Slots of the per-CPU counters map. */
+enum wt_counter {
+	WT_COUNTER_RINGBUF_FULL = 0, /* event lost: ring buffer had no room */
+	WT_COUNTER_READ_FAILED = 1,  /* event sent without data: user memory unreadable */
+	WT_COUNTER_TRACKED_FULL = 2, /* child not inherited: tracked map full */
+	WT_COUNTER_MAX = 3,
+};
+
+#endif /* WRITE_TRACER_H */

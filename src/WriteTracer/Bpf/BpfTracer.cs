@@ -1,0 +1,214 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using WriteTracer.Native;
+
+namespace WriteTracer.Bpf;
+
+/// <summary>
+/// The loaded kernel program: its maps, and its three programs attached as a unit
+/// while anything is tracked (an attached syscall tracepoint slows every write on
+/// the host, so an idle tracer keeps them detached).
+/// </summary>
+internal sealed unsafe class BpfTracer : IDisposable
+{
+    private static readonly string[] ProgramsInAttachOrder = ["handle_fork", "handle_exit", "handle_write"];
+
+    private readonly SafeBpfObjectHandle _object;
+    private readonly List<SafeBpfLinkHandle> _links = [];
+    private readonly Lock _attachLock = new();
+    private readonly int _countersFd;
+    private readonly int _possibleCpus;
+
+    private BpfTracer(SafeBpfObjectHandle obj)
+    {
+        _object = obj;
+        Tracked = new TrackedProcessMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked")));
+        EventsMapFd = Interop.Libbpf.MapFd(FindMap(obj, "events"));
+        _countersFd = Interop.Libbpf.MapFd(FindMap(obj, "counters"));
+        _possibleCpus = Interop.Libbpf.NumPossibleCpus();
+    }
+
+    public TrackedProcessMap Tracked { get; }
+
+    /// <summary>The ring buffer map, for <see cref="RingBuffer"/>.</summary>
+    public int EventsMapFd { get; }
+
+    public bool IsAttached
+    {
+        get { lock (_attachLock) return _links.Count > 0; }
+    }
+
+    public static BpfTracer Load(BpfOptions options)
+    {
+        LibbpfLog.Install();
+        var image = ReadEmbeddedObject();
+        SafeBpfObjectHandle obj;
+        fixed (byte* bytes = image)
+        {
+            obj = Interop.Libbpf.ObjectOpenMem(bytes, (nuint)image.Length, null);
+        }
+        if (obj.IsInvalid)
+        {
+            throw BpfException.From("opening the BPF object", Marshal.GetLastPInvokeError());
+        }
+
+        try
+        {
+            Configure(obj, options);
+            Check(Interop.Libbpf.ObjectLoad(obj), "loading the BPF program");
+            // Map fds exist only once the object is loaded.
+            var tracer = new BpfTracer(obj);
+            tracer.FillFdFilter(options.FileDescriptors);
+            return tracer;
+        }
+        catch
+        {
+            obj.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Attaches the programs if they are not attached (idempotent).</summary>
+    public void Attach()
+    {
+        lock (_attachLock)
+        {
+            if (_links.Count > 0)
+            {
+                return;
+            }
+            try
+            {
+                foreach (var name in ProgramsInAttachOrder)
+                {
+                    var link = Interop.Libbpf.ProgramAttach(FindProgram(name));
+                    if (link.IsInvalid)
+                    {
+                        throw BpfException.From($"attaching {name}", Marshal.GetLastPInvokeError());
+                    }
+                    _links.Add(link);
+                }
+            }
+            catch
+            {
+                DetachLocked();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Detaches the programs: the write hook first, so nothing is emitted half-tracked.</summary>
+    public void Detach()
+    {
+        lock (_attachLock)
+        {
+            DetachLocked();
+        }
+    }
+
+    /// <summary>Sums one per-CPU counter over every CPU.</summary>
+    public ulong ReadCounter(BpfCounter counter)
+    {
+        var key = (uint)counter;
+        Span<ulong> values = stackalloc ulong[_possibleCpus];
+        fixed (ulong* v = values)
+        {
+            if (Interop.Libbpf.MapLookupElem(_countersFd, &key, v) != 0)
+            {
+                return 0;
+            }
+        }
+        ulong sum = 0;
+        foreach (var value in values)
+        {
+            sum += value;
+        }
+        return sum;
+    }
+
+    public void Dispose()
+    {
+        Detach();
+        _object.Dispose();
+    }
+
+    private void DetachLocked()
+    {
+        for (var i = _links.Count - 1; i >= 0; i--)
+        {
+            _links[i].Dispose();
+        }
+        _links.Clear();
+    }
+
+    private static void Configure(SafeBpfObjectHandle obj, BpfOptions options)
+    {
+        var config = new BpfConfig
+        {
+            TracerTgid = (uint)options.TracerPid,
+            CaptureBytes = (uint)options.CaptureBytes,
+            FilterFds = options.FileDescriptors.Count > 0 ? 1u : 0u,
+            WakeupBytes = options.WakeupBytes,
+        };
+        Check(Interop.Libbpf.MapSetInitialValue(FindRodata(obj), &config, (nuint)sizeof(BpfConfig)),
+            "configuring the BPF program");
+        Check(Interop.Libbpf.MapSetMaxEntries(FindMap(obj, "events"), (uint)options.RingBufferBytes),
+            "sizing the ring buffer");
+        Check(Interop.Libbpf.MapSetMaxEntries(FindMap(obj, "tracked"), (uint)options.MaxTrackedProcesses),
+            "sizing the tracked map");
+    }
+
+    private void FillFdFilter(IReadOnlyCollection<int> fds)
+    {
+        var fd = Interop.Libbpf.MapFd(FindMap(_object, "fd_filter"));
+        byte present = 1;
+        foreach (var descriptor in fds)
+        {
+            var key = descriptor;
+            Check(Interop.Libbpf.MapUpdateElem(fd, &key, &present, Interop.Libbpf.BPF_ANY), "filling the fd filter");
+        }
+    }
+
+    private static nint FindMap(SafeBpfObjectHandle obj, string name)
+    {
+        var map = Interop.Libbpf.ObjectFindMapByName(obj, name);
+        return map != 0 ? map : throw new BpfException($"the BPF object has no map '{name}'", 0);
+    }
+
+    private nint FindProgram(string name)
+    {
+        var program = Interop.Libbpf.ObjectFindProgramByName(_object, name);
+        return program != 0 ? program : throw new BpfException($"the BPF object has no program '{name}'", 0);
+    }
+
+    /// <summary>libbpf names the read-only data map after the object ("write_tr.rodata").</summary>
+    private static nint FindRodata(SafeBpfObjectHandle obj)
+    {
+        for (var map = Interop.Libbpf.ObjectNextMap(obj, 0); map != 0; map = Interop.Libbpf.ObjectNextMap(obj, map))
+        {
+            var name = Marshal.PtrToStringUTF8((nint)Interop.Libbpf.MapName(map));
+            if (name is not null && name.EndsWith(".rodata", StringComparison.Ordinal))
+            {
+                return map;
+            }
+        }
+        throw new BpfException("the BPF object has no .rodata map", 0);
+    }
+
+    private static byte[] ReadEmbeddedObject()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("write_tracer.bpf.o")
+            ?? throw new BpfException("the BPF object is not embedded in this build", 0);
+        var image = new byte[stream.Length];
+        stream.ReadExactly(image);
+        return image;
+    }
+
+    private static void Check(int result, string operation)
+    {
+        if (result < 0)
+        {
+            throw BpfException.From(operation, -result);
+        }
+    }
+}

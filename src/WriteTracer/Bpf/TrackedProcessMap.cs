@@ -1,0 +1,62 @@
+using WriteTracer.Native;
+using WriteTracer.Tracking;
+
+namespace WriteTracer.Bpf;
+
+/// <summary>The BPF hash map of tracked TGIDs, read and written from user space.</summary>
+internal sealed unsafe class TrackedProcessMap(int mapFd) : ITrackedMap
+{
+    public TrackedMapResult TryAdd(int pid, int rootPid)
+    {
+        var key = (uint)pid;
+        var value = new TrackedProcess { RootPid = (uint)rootPid };
+        var result = Interop.Libbpf.MapUpdateElem(mapFd, &key, &value, Interop.Libbpf.BPF_NOEXIST);
+        return -result switch
+        {
+            0 => TrackedMapResult.Added,
+            Interop.Libc.EEXIST => TrackedMapResult.AlreadyPresent,
+            Interop.Libc.E2BIG or Interop.Libc.ENOMEM => TrackedMapResult.Full,
+            var errno => throw BpfException.From($"adding pid {pid} to the tracked map", errno),
+        };
+    }
+
+    public bool Remove(int pid)
+    {
+        var key = (uint)pid;
+        return Interop.Libbpf.MapDeleteElem(mapFd, &key) == 0;
+    }
+
+    public bool TryGetRoot(int pid, out int rootPid)
+    {
+        var key = (uint)pid;
+        TrackedProcess value;
+        var found = Interop.Libbpf.MapLookupElem(mapFd, &key, &value) == 0;
+        rootPid = found ? (int)value.RootPid : 0;
+        return found;
+    }
+
+    public IReadOnlyList<(int Pid, int RootPid)> Snapshot()
+    {
+        var entries = new List<(int, int)>();
+        uint key = 0, next;
+        var first = true;
+        // The map changes under us (forks, exits): a key deleted mid-walk makes the
+        // kernel restart from the first key, which at worst repeats entries.
+        var seen = new HashSet<uint>();
+        while (Interop.Libbpf.MapGetNextKey(mapFd, first ? null : &key, &next) == 0)
+        {
+            first = false;
+            key = next;
+            if (!seen.Add(next))
+            {
+                continue;
+            }
+            TrackedProcess value;
+            if (Interop.Libbpf.MapLookupElem(mapFd, &next, &value) == 0)
+            {
+                entries.Add(((int)next, (int)value.RootPid));
+            }
+        }
+        return entries;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace WriteTracer.Bpf;
+
+/// <summary>
+/// Mirror of <c>struct write_event</c> in bpf/write_tracer.h: the fixed part of a
+/// ring-buffer record, followed by <see cref="Captured"/> bytes of the written buffer.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct WriteEvent
+{
+    public const int CommLength = 16;
+    public const int MaxCapture = 16384;
+    public const uint ReadFailedFlag = 0x1;
+
+    public ulong TimestampNs;
+    public ulong Count;
+    public uint Pid;
+    public uint Tid;
+    public uint RootPid;
+    public int Fd;
+    public uint Captured;
+    public uint Flags;
+    public CommBuffer Comm;
+
+    public static int Size => Unsafe.SizeOf<WriteEvent>();
+
+    public readonly bool ReadFailed => (Flags & ReadFailedFlag) != 0;
+
+    [InlineArray(CommLength)]
+    public struct CommBuffer
+    {
+        private byte _first;
+    }
+
+    /// <summary>Splits a raw record into its header and the captured bytes.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> record, out WriteEvent header, out ReadOnlySpan<byte> data)
+    {
+        if (record.Length < Size)
+        {
+            header = default;
+            data = default;
+            return false;
+        }
+        header = MemoryMarshal.Read<WriteEvent>(record);
+        var available = record.Length - Size;
+        data = record.Slice(Size, (int)Math.Min(header.Captured, (uint)available));
+        return true;
+    }
+}

@@ -1,0 +1,33 @@
+namespace WriteTracer.Cli;
+
+/// <summary>Every setting of a run, parsed and validated once at start-up.</summary>
+internal sealed record TracerOptions
+{
+    public IReadOnlyList<int> Pids { get; init; } = [];
+    public IReadOnlyList<int> FileDescriptors { get; init; } = [];
+    public string? FileOutput { get; init; }
+    public int MaxRecordsPerFile { get; init; } = Defaults.MaxRecordsPerFile;
+    public int MaxBackups { get; init; } = Defaults.MaxBackups;
+    public Uri? LokiEndpoint { get; init; }
+    public TimeSpan TrackingInterval { get; init; } = TimeSpan.FromSeconds(Defaults.TrackingIntervalSeconds);
+    public int MetricsPort { get; init; } = Defaults.MetricsPort;
+    public int RestPort { get; init; }
+    public bool NoStdout { get; init; }
+    public int CaptureBytes { get; init; } = Defaults.CaptureBytes;
+    public int RingBufferMegabytes { get; init; } = Defaults.RingBufferMegabytes;
+    public int MaxTrackedProcesses { get; init; } = Defaults.MaxTrackedProcesses;
+    public Serilog.Events.LogEventLevel LogLevel { get; init; } = Serilog.Events.LogEventLevel.Information;
+    /// <summary>The command to launch traced (after <c>--</c>); empty when none.</summary>
+    public IReadOnlyList<string> Command { get; init; } = [];
+
+    public static class Defaults
+    {
+        public const int MaxRecordsPerFile = 50000;
+        public const int MaxBackups = 50;
+        public const double TrackingIntervalSeconds = 5;
+        public const int MetricsPort = 2112;
+        public const int CaptureBytes = 256;
+        public const int RingBufferMegabytes = 16;
+        public const int MaxTrackedProcesses = 65536;
+    }
+}

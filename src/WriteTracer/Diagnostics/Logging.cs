@@ -1,0 +1,23 @@
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace WriteTracer.Diagnostics;
+
+/// <summary>Diagnostics go to stderr only: stdout carries nothing but events.</summary>
+internal static class Logging
+{
+    public static LoggingLevelSwitch Level { get; } = new(LogEventLevel.Information);
+
+    public static void Configure(LogEventLevel level)
+    {
+        Level.MinimumLevel = level;
+        Log.Logger = new LoggerConfiguration()
+            .MinimumLevel.ControlledBy(Level)
+            .WriteTo.Console(
+                outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}{Exception}",
+                standardErrorFromLevel: LogEventLevel.Verbose,
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture)
+            .CreateLogger();
+    }
+}

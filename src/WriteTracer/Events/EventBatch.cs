@@ -1,0 +1,78 @@
+namespace WriteTracer.Events;
+
+/// <summary>
+/// Formatted events, shared read-only by every sink: the JSON lines back to back
+/// (each ending in '\n') and, per event, where its line is and what Loki needs to
+/// label it. Reference-counted so the buffer returns to its pool when the last sink
+/// is done with it.
+/// </summary>
+internal sealed class EventBatch
+{
+    private readonly EventBatchPool _pool;
+    private int _references;
+
+    internal EventBatch(EventBatchPool pool, int bufferBytes, int maxEvents)
+    {
+        _pool = pool;
+        Buffer = new byte[bufferBytes];
+        Entries = new EventEntry[maxEvents];
+    }
+
+    public byte[] Buffer { get; }
+
+    public int Length { get; private set; }
+
+    public EventEntry[] Entries { get; }
+
+    public int Count { get; private set; }
+
+    public bool IsFull => Count == Entries.Length;
+
+    /// <summary>Every line of the batch, newlines included: what stdout and files write.</summary>
+    public ReadOnlySpan<byte> Bytes => Buffer.AsSpan(0, Length);
+
+    /// <summary>The bytes of lines [first, first+count), newlines included.</summary>
+    public ReadOnlySpan<byte> Lines(int first, int count)
+    {
+        if (count == 0)
+        {
+            return default;
+        }
+        var start = Entries[first].Offset;
+        ref readonly var last = ref Entries[first + count - 1];
+        return Buffer.AsSpan(start, last.Offset + last.Length + 1 - start);
+    }
+
+    /// <summary>One event's line without its newline.</summary>
+    public ReadOnlySpan<byte> Line(int index) => Buffer.AsSpan(Entries[index].Offset, Entries[index].Length);
+
+    public Span<byte> FreeSpace => Buffer.AsSpan(Length);
+
+    /// <summary>Records a line just written at <see cref="FreeSpace"/> (lineLength excludes the newline).</summary>
+    public void Commit(int lineLength, uint rootPid, long unixNanoseconds)
+    {
+        Entries[Count++] = new EventEntry(Length, lineLength, rootPid, unixNanoseconds);
+        Length += lineLength + 1;
+    }
+
+    public void AddReference() => Interlocked.Increment(ref _references);
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            _pool.Return(this);
+        }
+    }
+
+    internal void Reset()
+    {
+        Length = 0;
+        Count = 0;
+        _references = 1;
+    }
+}
+
+/// <param name="Offset">Start of the line in <see cref="EventBatch.Buffer"/>.</param>
+/// <param name="Length">Line length without its newline.</param>
+internal readonly record struct EventEntry(int Offset, int Length, uint RootPid, long UnixNanoseconds);

@@ -1,0 +1,68 @@
+using System.Buffers.Text;
+using System.Text.Unicode;
+using WriteTracer.Bpf;
+
+namespace WriteTracer.Events;
+
+/// <summary>
+/// Formats one event as one JSON line (DESIGN.md, "Event"). The captured bytes stay
+/// recoverable exactly: "data" when they are valid UTF-8, "data_b64" otherwise.
+/// </summary>
+internal sealed class JsonEventFormatter
+{
+    private readonly TimestampFormatter _timestamps = new();
+
+    /// <summary>The longest line (newline included) an event with this much captured data can produce.</summary>
+    public static int MaxLength(int captureBytes) =>
+        512 + Math.Max(captureBytes * 6, Base64.GetMaxEncodedToUtf8Length(captureBytes));
+
+    /// <summary>Writes the line and its newline into destination; returns the length without the newline.</summary>
+    public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination)
+    {
+        var w = new Utf8Writer(destination);
+        w.Raw("{\"time\":\""u8);
+        _timestamps.Write(unixNanoseconds, ref w);
+        w.Raw("\",\"pid\":"u8);
+        w.Number(e.Pid);
+        w.Raw(",\"tid\":"u8);
+        w.Number(e.Tid);
+        w.Raw(",\"root_pid\":"u8);
+        w.Number(e.RootPid);
+        w.Raw(",\"comm\":\""u8);
+        w.JsonEscapedLenient(Comm(e));
+        w.Raw("\",\"fd\":"u8);
+        w.Number(e.Fd);
+        w.Raw(",\"count\":"u8);
+        w.Number(e.Count);
+        if (Utf8.IsValid(data))
+        {
+            w.Raw(",\"data\":\""u8);
+            w.JsonEscaped(data);
+        }
+        else
+        {
+            w.Raw(",\"data_b64\":\""u8);
+            w.Base64(data);
+        }
+        w.Byte((byte)'"');
+        if (e.Count > (ulong)data.Length)
+        {
+            w.Raw(",\"truncated\":true"u8);
+        }
+        if (e.ReadFailed)
+        {
+            w.Raw(",\"capture_failed\":true"u8);
+        }
+        w.Byte((byte)'}');
+        var length = w.Position;
+        w.Byte((byte)'\n');
+        return length;
+    }
+
+    private static ReadOnlySpan<byte> Comm(in WriteEvent e)
+    {
+        ReadOnlySpan<byte> comm = e.Comm;
+        var end = comm.IndexOf((byte)0);
+        return end < 0 ? comm : comm[..end];
+    }
+}

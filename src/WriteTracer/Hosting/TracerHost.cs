@@ -1,0 +1,160 @@
+using System.Runtime.InteropServices;
+using Serilog;
+using WriteTracer.Bpf;
+using WriteTracer.Cli;
+using WriteTracer.Events;
+using WriteTracer.Sinks;
+using WriteTracer.Tracking;
+
+namespace WriteTracer.Hosting;
+
+/// <summary>
+/// One run of the tracer: loads the kernel side, wires reader → formatter → sinks,
+/// registers what the command line names, and shuts down in the order that loses
+/// nothing: detach, drain the ring, flush the sinks.
+/// </summary>
+internal sealed class TracerHost
+{
+    private const int MaxEventsPerBatch = 4096;
+    private const int MinBatchBytes = 256 * 1024;
+    private const long SinkQueueEvents = 65536;
+    private static readonly TimeSpan FlushDeadline = TimeSpan.FromSeconds(1.5);
+
+    private readonly TracerOptions _options;
+    private readonly CancellationTokenSource _stop = new();
+
+    private TracerHost(TracerOptions options) => _options = options;
+
+    public static Task<int> RunAsync(TracerOptions options) => new TracerHost(options).RunAsync();
+
+    private async Task<int> RunAsync()
+    {
+        Preflight.Run();
+        using var bpf = LoadBpf();
+        var sinks = CreateSinks();
+        var fanOut = new SinkFanOut(sinks);
+        var maxLine = JsonEventFormatter.MaxLength(_options.CaptureBytes);
+        var pool = new EventBatchPool(Math.Max(MinBatchBytes, 4 * maxLine), MaxEventsPerBatch);
+        var clock = new WallClock();
+        var pipeline = new EventPipeline(clock, fanOut, pool, maxLine);
+        using var ring = new RingBuffer(bpf.EventsMapFd, pipeline);
+        var reader = new EventReader(ring, pipeline, clock);
+        var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
+            tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); });
+
+        foreach (var pid in _options.Pids)
+        {
+            var registration = pids.Register(pid);
+            if (registration.Status != RegistrationStatus.Registered)
+            {
+                throw new StartupException(registration.Describe());
+            }
+            Log.Information("{Message}", registration.Describe());
+        }
+        using var launched = Launch(pids);
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        fanOut.Start();
+        var stopReader = new CancellationTokenSource();
+        var readerThread = new Thread(() => reader.Run(stopReader.Token)) { Name = "ring-reader", IsBackground = true };
+        readerThread.Start();
+        launched?.Release();
+        Log.Information("tracing writes of {Processes} processes ({Threads} threads); capture {Capture} bytes per write",
+            pids.TrackedProcesses, pids.TrackedThreads, _options.CaptureBytes);
+
+        var exitCode = await SuperviseAsync(pids, launched);
+
+        bpf.Detach();
+        stopReader.Cancel();
+        readerThread.Join();
+        fanOut.Complete(FlushDeadline);
+        LogSummary(pipeline, bpf, sinks);
+        foreach (var sink in sinks)
+        {
+            sink.Dispose();
+        }
+        return exitCode;
+    }
+
+    /// <summary>Reconciles every tracking interval until a signal, a closed stdout or the launched command's exit.</summary>
+    private async Task<int> SuperviseAsync(PidManager pids, CommandLauncher? launched)
+    {
+        var commandExit = launched?.Process.WaitForExitAsync(_stop.Token) ?? Task.Delay(Timeout.Infinite, _stop.Token);
+        while (!_stop.IsCancellationRequested)
+        {
+            var tick = Task.Delay(_options.TrackingInterval, _stop.Token);
+            var finished = await Task.WhenAny(commandExit, tick);
+            if (finished == commandExit && launched is { Process.HasExited: true })
+            {
+                Log.Information("{Command} exited with code {Code}", _options.Command[0], launched.Process.ExitCode);
+                return launched.Process.ExitCode;
+            }
+            if (!_stop.IsCancellationRequested)
+            {
+                pids.Reconcile();
+            }
+        }
+        return 0;
+    }
+
+    private BpfTracer LoadBpf()
+    {
+        try
+        {
+            return BpfTracer.Load(new BpfOptions(
+                TracerPid: Environment.ProcessId,
+                CaptureBytes: _options.CaptureBytes,
+                FileDescriptors: [.. _options.FileDescriptors],
+                RingBufferBytes: _options.RingBufferMegabytes * 1024 * 1024,
+                MaxTrackedProcesses: _options.MaxTrackedProcesses));
+        }
+        catch (BpfException e)
+        {
+            throw new StartupException(e.Message, e);
+        }
+    }
+
+    private List<EventSink> CreateSinks()
+    {
+        var sinks = new List<EventSink>();
+        if (!_options.NoStdout)
+        {
+            sinks.Add(StdoutSink.Open(onClosed: () => _stop.Cancel(), SinkQueueEvents));
+        }
+        return sinks;
+    }
+
+    private CommandLauncher? Launch(PidManager pids)
+    {
+        if (_options.Command.Count == 0)
+        {
+            return null;
+        }
+        var launcher = CommandLauncher.Start(_options.Command);
+        var registration = pids.Register(launcher.Pid);
+        if (registration.Status != RegistrationStatus.Registered)
+        {
+            launcher.Abort();
+            launcher.Dispose();
+            throw new StartupException($"cannot trace {_options.Command[0]}: {registration.Describe()}");
+        }
+        return launcher;
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        Log.Information("{Signal} received; stopping", context.Signal);
+        _stop.Cancel();
+    }
+
+    private static void LogSummary(EventPipeline pipeline, BpfTracer bpf, IReadOnlyList<EventSink> sinks)
+    {
+        var drops = string.Join(", ", sinks.Select(s => $"{s.Stage} {s.Dropped}"));
+        Log.Information(
+            "captured {Captured} writes ({Bytes} bytes); dropped: kernel {Kernel}{Sinks}; unreadable buffers {ReadFailed}",
+            pipeline.Captured, pipeline.CapturedBytes, bpf.ReadCounter(BpfCounter.RingBufferFull),
+            drops.Length > 0 ? ", " + drops : "", bpf.ReadCounter(BpfCounter.ReadFailed));
+    }
+}

@@ -1,0 +1,26 @@
+namespace WriteTracer.Tracking;
+
+/// <summary>
+/// The kernel's set of tracked processes (TGID → root pid). An interface so the
+/// registry's logic is testable without BPF.
+/// </summary>
+internal interface ITrackedMap
+{
+    /// <summary>Adds pid unless present.</summary>
+    TrackedMapResult TryAdd(int pid, int rootPid);
+
+    /// <summary>Removes pid; false when it was not present.</summary>
+    bool Remove(int pid);
+
+    bool TryGetRoot(int pid, out int rootPid);
+
+    /// <summary>A snapshot of every entry.</summary>
+    IReadOnlyList<(int Pid, int RootPid)> Snapshot();
+}
+
+internal enum TrackedMapResult
+{
+    Added,
+    AlreadyPresent,
+    Full,
+}

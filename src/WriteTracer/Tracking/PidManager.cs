@@ -1,0 +1,255 @@
+using Serilog;
+
+namespace WriteTracer.Tracking;
+
+/// <summary>
+/// The registry of traced process trees, kept in step with the kernel's tracked map.
+/// The kernel adds children at fork and removes processes at exit; this class adds
+/// roots and what they spawned before registration, removes trees on request, and
+/// every tracking interval reconciles: roots that exited or whose pid was reused
+/// are unregistered, dead entries removed, missed descendants added, counts updated.
+/// </summary>
+internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Action<bool> setTracing, TimeProvider? time = null)
+{
+    private readonly Dictionary<int, RootProcess> _roots = [];
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private int _trackedProcesses;
+    private int _trackedThreads;
+
+    /// <summary>Processes in the tracked map, as of the last count.</summary>
+    public int TrackedProcesses => Volatile.Read(ref _trackedProcesses);
+
+    /// <summary>Threads of the tracked processes, as of the last count.</summary>
+    public int TrackedThreads => Volatile.Read(ref _trackedThreads);
+
+    public int RootCount
+    {
+        get { lock (_lock) return _roots.Count; }
+    }
+
+    public Registration Register(int pid)
+    {
+        if (pid <= 0)
+        {
+            return new(RegistrationStatus.InvalidPid, pid);
+        }
+        if (pid == selfPid)
+        {
+            return new(RegistrationStatus.Self, pid);
+        }
+        lock (_lock)
+        {
+            if (_roots.ContainsKey(pid))
+            {
+                return new(RegistrationStatus.AlreadyRegistered, pid, pid);
+            }
+            if (map.TryGetRoot(pid, out var owner))
+            {
+                return new(RegistrationStatus.AlreadyTracked, pid, owner);
+            }
+            if (!proc.IsAlive(pid, out var stat))
+            {
+                return new(RegistrationStatus.NotFound, pid);
+            }
+
+            // Hooks first, so whatever the process forks from now on is inherited in the kernel.
+            setTracing(true);
+            var added = new List<int>();
+            var status = AddTree(pid, stat.StartTime, added);
+            if (status != RegistrationStatus.Registered)
+            {
+                foreach (var tracked in added)
+                {
+                    map.Remove(tracked);
+                }
+                UpdateTracing();
+                return new(status, pid, status == RegistrationStatus.AlreadyTracked && map.TryGetRoot(pid, out owner) ? owner : 0);
+            }
+
+            var root = new RootProcess(pid, stat.StartTime, stat.Comm, _time.GetUtcNow());
+            _roots.Add(pid, root);
+            Recount();
+            return new(RegistrationStatus.Registered, pid, pid, root);
+        }
+    }
+
+    /// <summary>Unregisters a root and untracks its whole tree; false when pid is not a registered root.</summary>
+    public bool Unregister(int pid)
+    {
+        lock (_lock)
+        {
+            if (!_roots.Remove(pid))
+            {
+                return false;
+            }
+            RemoveTree(pid);
+            UpdateTracing();
+            Recount();
+            return true;
+        }
+    }
+
+    public RootProcess? Find(int pid)
+    {
+        lock (_lock)
+        {
+            return _roots.GetValueOrDefault(pid);
+        }
+    }
+
+    public IReadOnlyList<RootProcess> Roots()
+    {
+        lock (_lock)
+        {
+            return [.. _roots.Values.OrderBy(r => r.RegisteredAt).ThenBy(r => r.Pid)];
+        }
+    }
+
+    /// <summary>One tracking-interval pass (see the class summary).</summary>
+    public void Reconcile()
+    {
+        lock (_lock)
+        {
+            foreach (var root in _roots.Values.ToList())
+            {
+                if (!proc.IsAlive(root.Pid, out var stat) || stat.StartTime != root.StartTime)
+                {
+                    Log.Information("process {Pid} ({Comm}) exited; unregistered with its descendants", root.Pid, root.Comm);
+                    _roots.Remove(root.Pid);
+                    RemoveTree(root.Pid);
+                }
+            }
+            foreach (var (pid, rootPid) in map.Snapshot())
+            {
+                if (!_roots.ContainsKey(rootPid) || !proc.IsAlive(pid, out _))
+                {
+                    map.Remove(pid);
+                }
+            }
+            foreach (var root in _roots.Values)
+            {
+                var added = new List<int>();
+                if (AddDescendants(root.Pid, added) == RegistrationStatus.MapFull)
+                {
+                    Log.Warning("the tracked-process map is full: some descendants of {Pid} are not traced", root.Pid);
+                }
+            }
+            UpdateTracing();
+            Recount();
+        }
+    }
+
+    /// <summary>Adds the root, checks it is still the same process, then adds its descendants.</summary>
+    private RegistrationStatus AddTree(int pid, ulong startTime, List<int> added)
+    {
+        switch (map.TryAdd(pid, pid))
+        {
+            case TrackedMapResult.Full:
+                return RegistrationStatus.MapFull;
+            case TrackedMapResult.AlreadyPresent:
+                return RegistrationStatus.AlreadyTracked;
+        }
+        added.Add(pid);
+        // The pid may have died and been reused between the first look and the map update.
+        if (!proc.IsAlive(pid, out var now) || now.StartTime != startTime)
+        {
+            return RegistrationStatus.NotFound;
+        }
+        return AddDescendants(pid, added);
+    }
+
+    /// <summary>
+    /// Walks the tree below root in /proc and adds what the map lacks. Repeated until a
+    /// walk adds nothing: a process forked before its parent entered the map is found
+    /// by the next walk. Other roots' subtrees and the tracer itself are left alone.
+    /// </summary>
+    private RegistrationStatus AddDescendants(int rootPid, List<int> added)
+    {
+        bool addedAny;
+        do
+        {
+            addedAny = false;
+            var pending = new Stack<int>();
+            pending.Push(rootPid);
+            while (pending.TryPop(out var parent))
+            {
+                foreach (var child in proc.Children(parent))
+                {
+                    if (child == selfPid || _roots.ContainsKey(child))
+                    {
+                        continue;
+                    }
+                    if (map.TryGetRoot(child, out var owner))
+                    {
+                        if (owner == rootPid)
+                        {
+                            pending.Push(child);
+                        }
+                        continue;
+                    }
+                    switch (map.TryAdd(child, rootPid))
+                    {
+                        case TrackedMapResult.Full:
+                            return RegistrationStatus.MapFull;
+                        case TrackedMapResult.Added:
+                            added.Add(child);
+                            addedAny = true;
+                            break;
+                    }
+                    pending.Push(child);
+                }
+            }
+        }
+        while (addedAny);
+        return RegistrationStatus.Registered;
+    }
+
+    /// <summary>
+    /// Removes every entry of root's tree. A member forking meanwhile can add a child
+    /// after the snapshot, so passes repeat until none is left (reconciliation would
+    /// catch a straggler too).
+    /// </summary>
+    private void RemoveTree(int rootPid)
+    {
+        for (var pass = 0; pass < 3; pass++)
+        {
+            var removed = 0;
+            foreach (var (pid, owner) in map.Snapshot())
+            {
+                if (owner == rootPid && map.Remove(pid))
+                {
+                    removed++;
+                }
+            }
+            if (removed == 0)
+            {
+                return;
+            }
+        }
+    }
+
+    private void UpdateTracing() => setTracing(_roots.Count > 0);
+
+    private void Recount()
+    {
+        var perRoot = _roots.Values.ToDictionary(r => r.Pid, _ => (Processes: 0, Threads: 0));
+        int processes = 0, threads = 0;
+        foreach (var (pid, rootPid) in map.Snapshot())
+        {
+            var count = proc.ThreadCount(pid);
+            processes++;
+            threads += count;
+            if (perRoot.TryGetValue(rootPid, out var totals))
+            {
+                perRoot[rootPid] = (totals.Processes + 1, totals.Threads + count);
+            }
+        }
+        foreach (var root in _roots.Values)
+        {
+            (root.ProcessCount, root.ThreadCount) = perRoot[root.Pid];
+        }
+        Volatile.Write(ref _trackedProcesses, processes);
+        Volatile.Write(ref _trackedThreads, threads);
+    }
+}

@@ -1,0 +1,99 @@
+namespace WriteTracer.Tracking;
+
+/// <summary>
+/// The process tree as /proc shows it. The root directory is a parameter so tests can
+/// run it over fixture trees.
+/// </summary>
+internal sealed class ProcFs(string root = "/proc")
+{
+    public string Root => root;
+
+    /// <summary>False when the process does not exist (or vanished while being read).</summary>
+    public bool TryReadStat(int pid, out ProcessStat stat)
+    {
+        stat = default;
+        var text = TryReadText(Path.Combine(root, Number(pid), "stat"));
+        return text is not null && ProcessStat.TryParse(text, out stat);
+    }
+
+    /// <summary>A live process: present and not a zombie.</summary>
+    public bool IsAlive(int pid, out ProcessStat stat) => TryReadStat(pid, out stat) && !stat.IsZombie;
+
+    public IReadOnlyList<int> Threads(int pid) => NumericEntries(Path.Combine(root, Number(pid), "task"));
+
+    public int ThreadCount(int pid) => Threads(pid).Count;
+
+    /// <summary>
+    /// Direct children of every thread of pid, from task/TID/children; where the
+    /// kernel lacks that file (CONFIG_PROC_CHILDREN=n), by scanning every process's parent.
+    /// </summary>
+    public IReadOnlyList<int> Children(int pid)
+    {
+        var children = new List<int>();
+        var anyChildrenFile = false;
+        foreach (var tid in Threads(pid))
+        {
+            var text = TryReadText(Path.Combine(root, Number(pid), "task", Number(tid), "children"));
+            if (text is null)
+            {
+                continue;
+            }
+            anyChildrenFile = true;
+            foreach (var range in text.AsSpan().Split(' '))
+            {
+                if (int.TryParse(text.AsSpan(range).Trim(), out var child))
+                {
+                    children.Add(child);
+                }
+            }
+        }
+        return anyChildrenFile || !Directory.Exists(Path.Combine(root, Number(pid))) ? children : ChildrenByScan(pid);
+    }
+
+    private List<int> ChildrenByScan(int pid)
+    {
+        var children = new List<int>();
+        foreach (var candidate in NumericEntries(root))
+        {
+            if (TryReadStat(candidate, out var stat) && stat.ParentPid == pid)
+            {
+                children.Add(candidate);
+            }
+        }
+        return children;
+    }
+
+    private static List<int> NumericEntries(string directory)
+    {
+        var entries = new List<int>();
+        try
+        {
+            foreach (var path in Directory.EnumerateDirectories(directory))
+            {
+                if (int.TryParse(Path.GetFileName(path.AsSpan()), out var number))
+                {
+                    entries.Add(number);
+                }
+            }
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or UnauthorizedAccessException or IOException)
+        {
+            // The process exited while being listed.
+        }
+        return entries;
+    }
+
+    private static string? TryReadText(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException)
+        {
+            return null;
+        }
+    }
+
+    private static string Number(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+
+namespace WriteTracer.EndToEnd.Infrastructure;
+
+/// <summary>
+/// bin/writer (utilities/writer.c) held at start with -W until the test releases it,
+/// so a tracer can register its pid before the first write.
+/// </summary>
+internal sealed class WriterProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private WriterProcess(Process process) => _process = process;
+
+    public int Pid => _process.Id;
+
+    public Process Process => _process;
+
+    /// <summary>Starts writer -W with the given options; it writes nothing until <see cref="Release"/>.</summary>
+    public static WriterProcess StartHeld(params string[] args)
+    {
+        var start = new ProcessStartInfo(Repository.Writer)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("-W");
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(start)!;
+        // Drain its output so pipes never fill and block the writer.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new WriterProcess(process);
+    }
+
+    public void Release()
+    {
+        _process.StandardInput.WriteLine();
+        _process.StandardInput.Flush();
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        _process.Dispose();
+    }
+}
