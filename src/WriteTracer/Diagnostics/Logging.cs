@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
@@ -19,5 +20,14 @@ internal static class Logging
                 standardErrorFromLevel: LogEventLevel.Verbose,
                 formatProvider: System.Globalization.CultureInfo.InvariantCulture)
             .CreateLogger();
+    }
+
+    /// <summary>Routes ASP.NET Core's logging (Kestrel included) to the same stderr log, never stdout.</summary>
+    public static void UseForAspNetCore(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        logging.AddSerilog(dispose: false);
+        logging.AddFilter("Microsoft.AspNetCore", Microsoft.Extensions.Logging.LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting", Microsoft.Extensions.Logging.LogLevel.Warning);
     }
 }
