@@ -20,6 +20,9 @@ internal sealed record TracerOptions
     /// <summary>The command to launch traced (after <c>--</c>); empty when none.</summary>
     public IReadOnlyList<string> Command { get; init; } = [];
 
+    /// <summary>Processes can be registered at run time, so running with none tracked is normal.</summary>
+    public bool AcceptsRegistrations => RestPort > 0;
+
     public static class Defaults
     {
         public const int MaxRecordsPerFile = 50000;

@@ -77,7 +77,11 @@ internal sealed class TracerHost
         return exitCode;
     }
 
-    /// <summary>Reconciles every tracking interval until a signal, a closed stdout or the launched command's exit.</summary>
+    /// <summary>
+    /// Reconciles every tracking interval until a signal, a closed stdout, the launched
+    /// command's exit, or — when nothing can register new processes — the exit of every
+    /// traced process (as strace -p ends with its process).
+    /// </summary>
     private async Task<int> SuperviseAsync(PidManager pids, CommandLauncher? launched)
     {
         var commandExit = launched?.Process.WaitForExitAsync(_stop.Token) ?? Task.Delay(Timeout.Infinite, _stop.Token);
@@ -93,6 +97,11 @@ internal sealed class TracerHost
             if (!_stop.IsCancellationRequested)
             {
                 pids.Reconcile();
+                if (pids.RootCount == 0 && launched is null && !_options.AcceptsRegistrations)
+                {
+                    Log.Information("every traced process has exited; stopping");
+                    return 0;
+                }
             }
         }
         return 0;

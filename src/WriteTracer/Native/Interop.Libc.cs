@@ -20,6 +20,26 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "geteuid")]
         internal static partial uint GetEUid();
 
+        [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
+        private static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct PollFd
+        {
+            public int Fd;
+            public short Events;
+            public short Returned;
+        }
+
+        private const short POLLERR = 0x8, POLLHUP = 0x10;
+
+        /// <summary>True when fd is a pipe or socket whose other end has gone (POLLERR/POLLHUP without blocking).</summary>
+        internal static bool IsPeerClosed(int fd)
+        {
+            var entry = new PollFd { Fd = fd, Events = 0 };
+            return Poll(&entry, 1, 0) == 1 && (entry.Returned & (POLLERR | POLLHUP)) != 0;
+        }
+
         [LibraryImport(Library, EntryPoint = "strerror")]
         private static partial byte* StrError(int errno);
 

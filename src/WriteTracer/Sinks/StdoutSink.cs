@@ -1,5 +1,7 @@
+using Microsoft.Win32.SafeHandles;
 using Serilog;
 using WriteTracer.Events;
+using WriteTracer.Native;
 
 namespace WriteTracer.Sinks;
 
@@ -12,8 +14,14 @@ internal sealed class StdoutSink(Stream stdout, Action onClosed, long capacityEv
 {
     private bool _closed;
 
+    private const int StdoutFd = 1;
+
+    /// <summary>
+    /// Opens fd 1 as a plain file stream: unlike Console's stream, which pretends a
+    /// broken pipe is success, it reports EPIPE.
+    /// </summary>
     public static StdoutSink Open(Action onClosed, long capacityEvents) =>
-        new(Console.OpenStandardOutput(), onClosed, capacityEvents);
+        new(new FileStream(new SafeFileHandle(StdoutFd, ownsHandle: false), FileAccess.Write, bufferSize: 0), onClosed, capacityEvents);
 
     protected override void Write(EventBatch batch)
     {
@@ -29,11 +37,25 @@ internal sealed class StdoutSink(Stream stdout, Action onClosed, long capacityEv
         }
         catch (IOException e)
         {
-            _closed = true;
             CountDropped(batch.Count);
-            Log.Information("standard output closed ({Reason}); stopping", e.Message);
-            onClosed();
+            Close(e.Message);
         }
+    }
+
+    /// <summary>A quiet tracer writes nothing, so it also asks the kernel whether the pipe's reader left.</summary>
+    protected override void OnIdle()
+    {
+        if (!_closed && Interop.Libc.IsPeerClosed(StdoutFd))
+        {
+            Close("the reading end of the pipe was closed");
+        }
+    }
+
+    private void Close(string reason)
+    {
+        _closed = true;
+        Log.Information("standard output closed ({Reason}); stopping", reason);
+        onClosed();
     }
 
     public override void Dispose() => stdout.Dispose();

@@ -8,6 +8,36 @@ internal readonly partial record struct WriterLine(int Pid, int Tid, int Seq)
 {
     public string Text => $"w pid={Pid} tid={Tid} seq={Seq}\n";
 
+    /// <summary>The payload of writer -s size: the head, "abc…" padding to size-1 bytes, then '\n'.</summary>
+    public byte[] Payload(int size)
+    {
+        var head = System.Text.Encoding.ASCII.GetBytes($"w pid={Pid} tid={Tid} seq={Seq}");
+        var payload = new byte[size];
+        for (var i = 0; i < size - 1; i++)
+        {
+            payload[i] = i < head.Length ? head[i] : (byte)('a' + (i - head.Length) % 26);
+        }
+        payload[size - 1] = (byte)'\n';
+        return payload;
+    }
+
+    /// <summary>The payload of writer -b: the bytes ff fe 00 80 instead of "w ".</summary>
+    public byte[] BinaryPayload() =>
+        [0xff, 0xfe, 0x00, 0x80, .. System.Text.Encoding.ASCII.GetBytes($"pid={Pid} tid={Tid} seq={Seq}\n")];
+
+    /// <summary>Parses the identity out of any writer payload, text, padded or binary.</summary>
+    public static bool TryParseBytes(ReadOnlySpan<byte> payload, out WriterLine line)
+    {
+        line = default;
+        var match = IdentityPattern().Match(System.Text.Encoding.Latin1.GetString(payload));
+        if (!match.Success)
+        {
+            return false;
+        }
+        line = new WriterLine(int.Parse(match.Groups[1].Value), int.Parse(match.Groups[2].Value), int.Parse(match.Groups[3].Value));
+        return true;
+    }
+
     public static bool TryParse(JsonElement e, out WriterLine line)
     {
         line = default;
@@ -26,4 +56,7 @@ internal readonly partial record struct WriterLine(int Pid, int Tid, int Seq)
 
     [GeneratedRegex(@"^w pid=(\d+) tid=(\d+) seq=(\d+)\n$")]
     private static partial Regex Pattern();
+
+    [GeneratedRegex(@"pid=(\d+) tid=(\d+) seq=(\d+)")]
+    private static partial Regex IdentityPattern();
 }
