@@ -164,6 +164,12 @@ internal sealed class CommandLine
             LogLevel = result.GetValue(_logLevel),
             Command = result.GetValue(_command) ?? [],
         };
+        var unexpected = ArgumentsBeforeSeparator(args, options.Command);
+        if (unexpected is not null)
+        {
+            error = $"unrecognized argument '{unexpected}' (a command to launch goes after --)";
+            return null;
+        }
         if (options.FileOutput is { Length: 0 })
         {
             error = "--file-output: the path is empty";
@@ -180,6 +186,17 @@ internal sealed class CommandLine
     /// <summary>True when the arguments ask for help or the version rather than a run.</summary>
     public static bool IsInformational(ParseResult result) =>
         result.Errors.Count == 0 && result.Action is not null; // the root has no action of its own: only --help and --version do
+
+    /// <summary>
+    /// The parser takes any stray word as part of COMMAND; only what follows "--" is.
+    /// Returns the first word of COMMAND that came before the separator.
+    /// </summary>
+    private static string? ArgumentsBeforeSeparator(IReadOnlyList<string> args, IReadOnlyList<string> command)
+    {
+        var separator = args.ToList().IndexOf("--");
+        var afterSeparator = separator < 0 ? 0 : args.Count - separator - 1;
+        return command.Count > afterSeparator ? command[0] : null;
+    }
 
     private static string Single(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
 

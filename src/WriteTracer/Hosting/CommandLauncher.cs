@@ -36,9 +36,11 @@ internal sealed class CommandLauncher : IDisposable
             throw new StartupException($"cannot launch {command[0]}: mkfifo failed: {Interop.Libc.ErrorText(errno)}");
         }
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        // $0 is the FIFO; "$@" the command. Reading a line from the FIFO is the release signal.
+        // $1 is the FIFO, then the command; $0 names the shell in its error messages.
+        // Reading a line from the FIFO is the release signal.
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("read -r _ < \"$0\" || exit 126; exec \"$@\"");
+        start.ArgumentList.Add("read -r _ < \"$1\" || exit 126; shift; exec \"$@\"");
+        start.ArgumentList.Add("write-tracer");
         start.ArgumentList.Add(fifo);
         foreach (var argument in command)
         {
