@@ -37,6 +37,13 @@ struct {
 } fd_filter SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384); /* writes in flight at once */
+	__type(key, __u32);
+	__type(value, struct pending_write);
+} pending SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, WT_COUNTER_MAX);
 	__type(key, __u32);
@@ -51,13 +58,25 @@ static __always_inline void count(__u32 slot)
 		*value += 1; /* per-CPU slot: no other writer */
 }
 
+/* One write as the hooks see it. */
+struct write_call {
+	__u64 timestamp_ns;
+	__u64 count;
+	const void *buf;
+	__s64 result;
+	__u32 tgid;
+	__u32 tid;
+	__u32 root_pid;
+	__s32 fd;
+	__u32 flags;
+};
+
 /*
  * Reserves a record with room for `capacity` bytes of data. capacity is a
  * constant at every call site, which the verifier needs for the reservation and
  * for bounding the copy.
  */
-static __always_inline int emit(__u32 tgid, __u32 tid, __u32 root_pid, __s32 fd,
-				const void *buf, __u64 count_requested, const __u32 capacity)
+static __always_inline int emit_sized(const struct write_call *call, const __u32 capacity)
 {
 	struct write_event *e;
 	__u32 len;
@@ -69,19 +88,20 @@ static __always_inline int emit(__u32 tgid, __u32 tid, __u32 root_pid, __s32 fd,
 		return 0;
 	}
 
-	e->timestamp_ns = bpf_ktime_get_ns();
-	e->count = count_requested;
-	e->pid = tgid;
-	e->tid = tid;
-	e->root_pid = root_pid;
-	e->fd = fd;
-	e->flags = 0;
+	e->timestamp_ns = call->timestamp_ns;
+	e->count = call->count;
+	e->result = call->result;
+	e->pid = call->tgid;
+	e->tid = call->tid;
+	e->root_pid = call->root_pid;
+	e->fd = call->fd;
+	e->flags = call->flags;
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
 
-	len = count_requested < capacity ? (__u32)count_requested : capacity;
+	len = call->count < capacity ? (__u32)call->count : capacity;
 	if (len > WT_MAX_CAPTURE)
 		len = WT_MAX_CAPTURE; /* unreachable; keeps the verifier's bounds simple */
-	if (len && bpf_probe_read_user(e->data, len, buf)) {
+	if (len && bpf_probe_read_user(e->data, len, call->buf)) {
 		len = 0;
 		e->flags |= WT_EVENT_READ_FAILED;
 		count(WT_COUNTER_READ_FAILED);
@@ -100,34 +120,129 @@ static __always_inline int emit(__u32 tgid, __u32 tid, __u32 root_pid, __s32 fd,
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_write")
-int handle_write(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int emit(const struct write_call *call)
+{
+	/* Small writes dominate event rates: give them a small record. */
+	if (cfg.capture_bytes > WT_SMALL_CAPTURE && call->count <= WT_SMALL_CAPTURE)
+		return emit_sized(call, WT_SMALL_CAPTURE);
+	return emit_sized(call, cfg.capture_bytes > WT_MAX_CAPTURE ? WT_MAX_CAPTURE : cfg.capture_bytes);
+}
+
+/* Fills call for the current task if it is tracked and fd passes the filter. */
+static __always_inline bool select_write(struct write_call *call, __s32 fd, const void *buf, __u64 requested)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	struct tracked_process *proc;
-	__s32 fd;
-	__u64 requested;
-	const void *buf;
-	__u32 root_pid;
 
 	proc = bpf_map_lookup_elem(&tracked, &tgid);
 	if (!proc || tgid == cfg.tracer_tgid)
-		return 0;
-
-	fd = (__s32)ctx->args[0];
+		return false;
 	if (cfg.filter_fds && !bpf_map_lookup_elem(&fd_filter, &fd))
+		return false;
+
+	call->timestamp_ns = bpf_ktime_get_ns();
+	call->count = requested;
+	call->buf = buf;
+	call->result = 0;
+	call->tgid = tgid;
+	call->tid = (__u32)id;
+	call->root_pid = proc->root_pid;
+	call->fd = fd;
+	call->flags = 0;
+	return true;
+}
+
+static __always_inline int on_write(__s32 fd, const void *buf, __u64 requested)
+{
+	struct write_call call;
+
+	if (!select_write(&call, fd, buf, requested))
 		return 0;
+	return emit(&call);
+}
 
-	buf = (const void *)ctx->args[1];
-	requested = ctx->args[2];
-	root_pid = proc->root_pid;
+/*
+ * --capture-at exit: hold the write until the syscall returns. The buffer is then
+ * resident (the kernel has just read it) and the result is known.
+ */
+static __always_inline int on_write_entry(__s32 fd, const void *buf, __u64 requested)
+{
+	struct write_call call;
+	struct pending_write held;
 
-	/* Small writes dominate event rates: give them a small record. */
-	if (cfg.capture_bytes > WT_SMALL_CAPTURE && requested <= WT_SMALL_CAPTURE)
-		return emit(tgid, (__u32)id, root_pid, fd, buf, requested, WT_SMALL_CAPTURE);
-	return emit(tgid, (__u32)id, root_pid, fd, buf, requested,
-		    cfg.capture_bytes > WT_MAX_CAPTURE ? WT_MAX_CAPTURE : cfg.capture_bytes);
+	if (!select_write(&call, fd, buf, requested))
+		return 0;
+	held.timestamp_ns = call.timestamp_ns;
+	held.count = call.count;
+	held.buf = (__u64)buf;
+	held.fd = fd;
+	held.root_pid = call.root_pid;
+	if (bpf_map_update_elem(&pending, &call.tid, &held, BPF_ANY))
+		count(WT_COUNTER_PENDING_FULL);
+	return 0;
+}
+
+static __always_inline int on_write_exit(__s64 result)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct pending_write *held;
+	struct write_call call;
+
+	held = bpf_map_lookup_elem(&pending, &tid);
+	if (!held)
+		return 0;
+	call.timestamp_ns = held->timestamp_ns;
+	call.count = held->count;
+	call.buf = (const void *)held->buf;
+	call.result = result;
+	call.tgid = id >> 32;
+	call.tid = tid;
+	call.root_pid = held->root_pid;
+	call.fd = held->fd;
+	call.flags = WT_EVENT_HAS_RESULT;
+	bpf_map_delete_elem(&pending, &tid);
+	return emit(&call);
+}
+
+/* Stable ABI on every kernel with syscall tracepoints, but every write on the host pays its slow path. */
+SEC("tracepoint/syscalls/sys_enter_write")
+int handle_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_write((__s32)ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int handle_write_entry(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_write_entry((__s32)ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_write")
+int handle_write_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_write_exit(ctx->ret);
+}
+
+/* BPF trampolines on the function behind write(2): far cheaper for untracked writes. */
+SEC("fentry/ksys_write")
+int BPF_PROG(handle_write_fentry, unsigned int fd, const char *buf, size_t count)
+{
+	return on_write((__s32)fd, buf, count);
+}
+
+/* fexit sees the arguments and the result together: no need to hold anything. */
+SEC("fexit/ksys_write")
+int BPF_PROG(handle_write_fexit, unsigned int fd, const char *buf, size_t count, ssize_t ret)
+{
+	struct write_call call;
+
+	if (!select_write(&call, (__s32)fd, buf, count))
+		return 0;
+	call.result = ret;
+	call.flags = WT_EVENT_HAS_RESULT;
+	return emit(&call);
 }
 
 SEC("tp_btf/sched_process_fork")

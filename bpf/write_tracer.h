@@ -19,11 +19,13 @@
 
 /* event flags */
 #define WT_EVENT_READ_FAILED 0x1 /* bpf_probe_read_user failed: no bytes captured */
+#define WT_EVENT_HAS_RESULT 0x2  /* captured at syscall exit: `result` holds write(2)'s return */
 
 /* One write(2) call; followed in the ring buffer by `captured` bytes of its buffer. */
 struct write_event {
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 count;        /* bytes the caller asked to write */
+	__s64 result;       /* bytes written or -errno, with WT_EVENT_HAS_RESULT */
 	__u32 pid;          /* TGID */
 	__u32 tid;
 	__u32 root_pid;     /* the registered process this one descends from */
@@ -32,6 +34,15 @@ struct write_event {
 	__u32 flags;        /* WT_EVENT_* */
 	char comm[WT_TASK_COMM_LEN];
 	__u8 data[];
+};
+
+/* A write seen at syscall entry, emitted at its exit; keyed by thread id. */
+struct pending_write {
+	__u64 timestamp_ns;
+	__u64 count;
+	__u64 buf;
+	__s32 fd;
+	__u32 root_pid;
 };
 
 /* Value of the tracked map, keyed by TGID. */
@@ -57,7 +68,8 @@ enum wt_counter {
 	WT_COUNTER_RINGBUF_FULL = 0, /* event lost: ring buffer had no room */
 	WT_COUNTER_READ_FAILED = 1,  /* event sent without data: user memory unreadable */
 	WT_COUNTER_TRACKED_FULL = 2, /* child not inherited: tracked map full */
-	WT_COUNTER_MAX = 3,
+	WT_COUNTER_PENDING_FULL = 3, /* event lost: too many writes in flight to hold until exit */
+	WT_COUNTER_MAX = 4,
 };
 
 #endif /* WRITE_TRACER_H */

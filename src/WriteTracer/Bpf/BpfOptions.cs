@@ -6,7 +6,9 @@ internal sealed record BpfOptions(
     int CaptureBytes,
     IReadOnlyCollection<int> FileDescriptors,
     int RingBufferBytes,
-    int MaxTrackedProcesses)
+    int MaxTrackedProcesses,
+    WriteHook Hook = WriteHook.Tracepoint,
+    CapturePoint CaptureAt = CapturePoint.Entry)
 {
     /// <summary>Unread bytes after which the kernel wakes the reader: an eighth of the ring.</summary>
     public ulong WakeupBytes => (ulong)RingBufferBytes / 8;

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using Serilog;
 using WriteTracer.Native;
 
 namespace WriteTracer.Bpf;
@@ -11,24 +12,33 @@ namespace WriteTracer.Bpf;
 /// </summary>
 internal sealed unsafe class BpfTracer : IDisposable
 {
-    private static readonly string[] ProgramsInAttachOrder = ["handle_fork", "handle_exit", "handle_write"];
+    private static readonly string[] WritePrograms =
+        ["handle_write", "handle_write_entry", "handle_write_exit", "handle_write_fentry", "handle_write_fexit"];
 
     private readonly SafeBpfObjectHandle _object;
     private readonly List<SafeBpfLinkHandle> _links = [];
     private readonly Lock _attachLock = new();
     private readonly int _countersFd;
     private readonly int _possibleCpus;
+    private readonly string[] _programsInAttachOrder;
 
-    private BpfTracer(SafeBpfObjectHandle obj)
+    private BpfTracer(SafeBpfObjectHandle obj, WriteHook hook, string[] writePrograms)
     {
         _object = obj;
+        Hook = hook;
+        // Fork and exit first, write last: a process is never traced without its children being inherited.
+        _programsInAttachOrder = ["handle_fork", "handle_exit", .. writePrograms];
         Tracked = new TrackedProcessMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked")));
         EventsMapFd = Interop.Libbpf.MapFd(FindMap(obj, "events"));
         _countersFd = Interop.Libbpf.MapFd(FindMap(obj, "counters"));
         _possibleCpus = Interop.Libbpf.NumPossibleCpus();
     }
 
+
     public TrackedProcessMap Tracked { get; }
+
+    /// <summary>The write hook in use (fentry falls back to the tracepoint where the kernel lacks it).</summary>
+    public WriteHook Hook { get; }
 
     /// <summary>The ring buffer map, for <see cref="RingBuffer"/>.</summary>
     public int EventsMapFd { get; }
@@ -41,6 +51,25 @@ internal sealed unsafe class BpfTracer : IDisposable
     public static BpfTracer Load(BpfOptions options)
     {
         LibbpfLog.Install();
+        if (options.Hook == WriteHook.Fentry)
+        {
+            try
+            {
+                return Load(options, WriteHook.Fentry);
+            }
+            catch (BpfException e)
+            {
+                // Some kernels refuse trampolines even to root (EPERM here on a Firecracker
+                // guest); a real privilege problem fails the tracepoint load below too.
+                Log.Warning("fentry on ksys_write is unavailable ({Reason}); using the syscall tracepoints",
+                    Interop.Libc.ErrorText(e.Errno));
+            }
+        }
+        return Load(options, WriteHook.Tracepoint);
+    }
+
+    private static BpfTracer Load(BpfOptions options, WriteHook hook)
+    {
         var image = ReadEmbeddedObject();
         SafeBpfObjectHandle obj;
         fixed (byte* bytes = image)
@@ -55,9 +84,15 @@ internal sealed unsafe class BpfTracer : IDisposable
         try
         {
             Configure(obj, options);
+            // Only the chosen write hooks are loaded: the others may not even verify on this kernel.
+            var chosen = WriteProgramsFor(hook, options.CaptureAt);
+            foreach (var program in WritePrograms.Except(chosen))
+            {
+                Check(Interop.Libbpf.ProgramSetAutoload(FindProgram(obj, program), false), "configuring the BPF program");
+            }
             Check(Interop.Libbpf.ObjectLoad(obj), "loading the BPF program");
             // Map fds exist only once the object is loaded.
-            var tracer = new BpfTracer(obj);
+            var tracer = new BpfTracer(obj, hook, chosen);
             tracer.FillFdFilter(options.FileDescriptors);
             return tracer;
         }
@@ -67,6 +102,15 @@ internal sealed unsafe class BpfTracer : IDisposable
             throw;
         }
     }
+
+    /// <summary>The write programs of a hook and capture point, in attach order (exit before entry).</summary>
+    private static string[] WriteProgramsFor(WriteHook hook, CapturePoint at) => (hook, at) switch
+    {
+        (WriteHook.Tracepoint, CapturePoint.Entry) => ["handle_write"],
+        (WriteHook.Tracepoint, CapturePoint.Exit) => ["handle_write_exit", "handle_write_entry"],
+        (WriteHook.Fentry, CapturePoint.Entry) => ["handle_write_fentry"],
+        _ => ["handle_write_fexit"],
+    };
 
     /// <summary>Attaches the programs if they are not attached (idempotent).</summary>
     public void Attach()
@@ -79,9 +123,9 @@ internal sealed unsafe class BpfTracer : IDisposable
             }
             try
             {
-                foreach (var name in ProgramsInAttachOrder)
+                foreach (var name in _programsInAttachOrder)
                 {
-                    var link = Interop.Libbpf.ProgramAttach(FindProgram(name));
+                    var link = Interop.Libbpf.ProgramAttach(FindProgram(_object, name));
                     if (link.IsInvalid)
                     {
                         throw BpfException.From($"attaching {name}", Marshal.GetLastPInvokeError());
@@ -175,9 +219,9 @@ internal sealed unsafe class BpfTracer : IDisposable
         return map != 0 ? map : throw new BpfException($"the BPF object has no map '{name}'", 0);
     }
 
-    private nint FindProgram(string name)
+    private static nint FindProgram(SafeBpfObjectHandle obj, string name)
     {
-        var program = Interop.Libbpf.ObjectFindProgramByName(_object, name);
+        var program = Interop.Libbpf.ObjectFindProgramByName(obj, name);
         return program != 0 ? program : throw new BpfException($"the BPF object has no program '{name}'", 0);
     }
 

@@ -13,9 +13,12 @@ internal struct WriteEvent
     public const int CommLength = 16;
     public const int MaxCapture = 16384;
     public const uint ReadFailedFlag = 0x1;
+    public const uint HasResultFlag = 0x2;
 
     public ulong TimestampNs;
     public ulong Count;
+    /// <summary>write(2)'s return (bytes written or -errno), when <see cref="HasResult"/>.</summary>
+    public long Result;
     public uint Pid;
     public uint Tid;
     public uint RootPid;
@@ -27,6 +30,9 @@ internal struct WriteEvent
     public static int Size => Unsafe.SizeOf<WriteEvent>();
 
     public readonly bool ReadFailed => (Flags & ReadFailedFlag) != 0;
+
+    /// <summary>Captured at syscall exit (<c>--capture-at exit</c>), so the result is known.</summary>
+    public readonly bool HasResult => (Flags & HasResultFlag) != 0;
 
     [InlineArray(CommLength)]
     public struct CommBuffer

@@ -109,12 +109,32 @@ internal sealed class CommandLine
         CustomParser = r => ParseInt(r, Single(r), 1, 4_194_304, "a number of processes from 1 to 4194304"),
     };
 
+    private readonly Option<WriteHook> _attach = new("--attach")
+    {
+        Description = "Where write(2) is intercepted: tracepoint (syscalls:sys_enter_write) or fentry " +
+            "(ksys_write; cheaper for the host's untraced writes, falls back to the tracepoint where unavailable)",
+        HelpName = "tracepoint|fentry",
+        DefaultValueFactory = _ => WriteHook.Tracepoint,
+        CustomParser = r => ParseChoice(r, WriteHook.Tracepoint, ("tracepoint", WriteHook.Tracepoint), ("fentry", WriteHook.Fentry)),
+    };
+
+    private readonly Option<CapturePoint> _captureAt = new("--capture-at")
+    {
+        Description = "When each buffer is captured: entry (cheapest) or exit (adds \"ret\", write(2)'s result, " +
+            "and captures buffers that were paged out at entry)",
+        HelpName = "entry|exit",
+        DefaultValueFactory = _ => CapturePoint.Entry,
+        CustomParser = r => ParseChoice(r, CapturePoint.Entry, ("entry", CapturePoint.Entry), ("exit", CapturePoint.Exit)),
+    };
+
     private readonly Option<LogEventLevel> _logLevel = new("--log-level")
     {
         Description = "Diagnostics on stderr: debug, info, warning or error",
         HelpName = "LEVEL",
         DefaultValueFactory = _ => LogEventLevel.Information,
-        CustomParser = ParseLogLevel,
+        CustomParser = r => ParseChoice(r, LogEventLevel.Information,
+            ("debug", LogEventLevel.Debug), ("info", LogEventLevel.Information),
+            ("warning", LogEventLevel.Warning), ("error", LogEventLevel.Error)),
     };
 
     private readonly Argument<string[]> _command = new("COMMAND")
@@ -130,7 +150,7 @@ internal sealed class CommandLine
             "and streams each call as JSON.")
         {
             _pid, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _interval, _metricsPort,
-            _restPort, _noStdout, _captureBytes, _ringBuffer, _maxTracked, _logLevel, _command,
+            _restPort, _noStdout, _captureBytes, _ringBuffer, _maxTracked, _attach, _captureAt, _logLevel, _command,
         };
     }
 
@@ -161,6 +181,8 @@ internal sealed class CommandLine
             CaptureBytes = result.GetValue(_captureBytes),
             RingBufferMegabytes = result.GetValue(_ringBuffer),
             MaxTrackedProcesses = result.GetValue(_maxTracked),
+            Attach = result.GetValue(_attach),
+            CaptureAt = result.GetValue(_captureAt),
             LogLevel = result.GetValue(_logLevel),
             Command = result.GetValue(_command) ?? [],
         };
@@ -270,21 +292,17 @@ internal sealed class CommandLine
         return megabytes;
     }
 
-    private static LogEventLevel ParseLogLevel(ArgumentResult result)
+    private static T ParseChoice<T>(ArgumentResult result, T fallback, params (string Name, T Value)[] choices)
     {
         var token = Single(result);
-        LogEventLevel? level = token.ToLowerInvariant() switch
+        foreach (var (name, value) in choices)
         {
-            "debug" => LogEventLevel.Debug,
-            "info" or "information" => LogEventLevel.Information,
-            "warning" or "warn" => LogEventLevel.Warning,
-            "error" => LogEventLevel.Error,
-            _ => null,
-        };
-        if (level is null)
-        {
-            result.AddError($"{OptionName(result)}: '{token}' is not one of debug, info, warning, error");
+            if (string.Equals(name, token, StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
         }
-        return level ?? LogEventLevel.Information;
+        result.AddError($"{OptionName(result)}: '{token}' is not one of {string.Join(", ", choices.Select(c => c.Name))}");
+        return fallback;
     }
 }

@@ -16,6 +16,8 @@ internal sealed record TracerOptions
     public int CaptureBytes { get; init; } = Defaults.CaptureBytes;
     public int RingBufferMegabytes { get; init; } = Defaults.RingBufferMegabytes;
     public int MaxTrackedProcesses { get; init; } = Defaults.MaxTrackedProcesses;
+    public Bpf.WriteHook Attach { get; init; } = Bpf.WriteHook.Tracepoint;
+    public Bpf.CapturePoint CaptureAt { get; init; } = Bpf.CapturePoint.Entry;
     public Serilog.Events.LogEventLevel LogLevel { get; init; } = Serilog.Events.LogEventLevel.Information;
     /// <summary>The command to launch traced (after <c>--</c>); empty when none.</summary>
     public IReadOnlyList<string> Command { get; init; } = [];

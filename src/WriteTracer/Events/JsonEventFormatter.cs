@@ -34,6 +34,11 @@ internal sealed class JsonEventFormatter
         w.Number(e.Fd);
         w.Raw(",\"count\":"u8);
         w.Number(e.Count);
+        if (e.HasResult)
+        {
+            w.Raw(",\"ret\":"u8);
+            w.Number(e.Result);
+        }
         if (Utf8.IsValid(data))
         {
             w.Raw(",\"data\":\""u8);

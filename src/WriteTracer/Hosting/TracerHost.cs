@@ -60,8 +60,8 @@ internal sealed class TracerHost
         var readerThread = new Thread(() => reader.Run(stopReader.Token)) { Name = "ring-reader", IsBackground = true };
         readerThread.Start();
         launched?.Release();
-        Log.Information("tracing writes of {Processes} processes ({Threads} threads); capture {Capture} bytes per write",
-            pids.TrackedProcesses, pids.TrackedThreads, _options.CaptureBytes);
+        Log.Information("tracing writes of {Processes} processes ({Threads} threads) via {Hook}; capture {Capture} bytes per write",
+            pids.TrackedProcesses, pids.TrackedThreads, bpf.Hook.ToString().ToLowerInvariant(), _options.CaptureBytes);
 
         var exitCode = await SuperviseAsync(pids, launched);
 
@@ -116,7 +116,9 @@ internal sealed class TracerHost
                 CaptureBytes: _options.CaptureBytes,
                 FileDescriptors: [.. _options.FileDescriptors],
                 RingBufferBytes: _options.RingBufferMegabytes * 1024 * 1024,
-                MaxTrackedProcesses: _options.MaxTrackedProcesses));
+                MaxTrackedProcesses: _options.MaxTrackedProcesses,
+                Hook: _options.Attach,
+                CaptureAt: _options.CaptureAt));
         }
         catch (BpfException e)
         {
