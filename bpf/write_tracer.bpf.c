@@ -19,7 +19,7 @@ const volatile struct wt_config cfg = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20); /* resized by user space before load */
+	__uint(max_entries, 8 << 20); /* resized by user space before load */
 } events SEC(".maps");
 
 struct {

@@ -32,7 +32,7 @@ internal sealed record TracerOptions
         public const double TrackingIntervalSeconds = 5;
         public const int MetricsPort = 2112;
         public const int CaptureBytes = 256;
-        public const int RingBufferMegabytes = 16;
+        public const int RingBufferMegabytes = 8;
         public const int MaxTrackedProcesses = 65536;
     }
 }
