@@ -22,6 +22,7 @@ internal sealed class TracerHost
 
     private readonly TracerOptions _options;
     private readonly CancellationTokenSource _stop = new();
+    private volatile bool _readerFailed;
 
     private TracerHost(TracerOptions options) => _options = options;
 
@@ -38,7 +39,7 @@ internal sealed class TracerHost
         var clock = new WallClock();
         var pipeline = new EventPipeline(clock, fanOut, pool, maxLine);
         using var ring = new RingBuffer(bpf.EventsMapFd, pipeline);
-        var reader = new EventReader(ring, pipeline, clock);
+        var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
         var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
             tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); });
 
@@ -57,7 +58,7 @@ internal sealed class TracerHost
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         fanOut.Start();
         var stopReader = new CancellationTokenSource();
-        var readerThread = new Thread(() => reader.Run(stopReader.Token)) { Name = "ring-reader", IsBackground = true };
+        var readerThread = new Thread(() => RunReader(reader, stopReader.Token)) { Name = "ring-reader", IsBackground = true };
         readerThread.Start();
         launched?.Release();
         Log.Information("tracing writes of {Processes} processes ({Threads} threads) via {Hook}; capture {Capture} bytes per write",
@@ -74,7 +75,21 @@ internal sealed class TracerHost
         {
             sink.Dispose();
         }
-        return exitCode;
+        return _readerFailed ? 1 : exitCode;
+    }
+
+    private void RunReader(EventReader reader, CancellationToken stop)
+    {
+        try
+        {
+            reader.Run(stop);
+        }
+        catch (Exception e)
+        {
+            Log.Error(e, "the event reader failed; stopping");
+            _readerFailed = true;
+            _stop.Cancel();
+        }
     }
 
     /// <summary>
