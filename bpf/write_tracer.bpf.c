@@ -36,10 +36,11 @@ struct {
 	__type(value, __u8);
 } fd_filter SEC(".maps");
 
+/* Per-thread storage: freed with the thread, and cheaper to reach than a hash map. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384); /* writes in flight at once */
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending_write);
 } pending SEC(".maps");
 
@@ -169,40 +170,42 @@ static __always_inline int on_write(__s32 fd, const void *buf, __u64 requested)
 static __always_inline int on_write_entry(__s32 fd, const void *buf, __u64 requested)
 {
 	struct write_call call;
-	struct pending_write held;
+	struct pending_write *held;
 
 	if (!select_write(&call, fd, buf, requested))
 		return 0;
-	held.timestamp_ns = call.timestamp_ns;
-	held.count = call.count;
-	held.buf = (__u64)buf;
-	held.fd = fd;
-	held.root_pid = call.root_pid;
-	if (bpf_map_update_elem(&pending, &call.tid, &held, BPF_ANY))
+	held = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!held) {
 		count(WT_COUNTER_PENDING_FULL);
+		return 0;
+	}
+	held->timestamp_ns = call.timestamp_ns;
+	held->count = call.count;
+	held->buf = (__u64)buf;
+	held->fd = fd;
+	held->root_pid = call.root_pid;
 	return 0;
 }
 
 static __always_inline int on_write_exit(__s64 result)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	struct pending_write *held;
 	struct write_call call;
 
-	held = bpf_map_lookup_elem(&pending, &tid);
-	if (!held)
+	held = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
+	if (!held || !held->timestamp_ns)
 		return 0;
 	call.timestamp_ns = held->timestamp_ns;
 	call.count = held->count;
 	call.buf = (const void *)held->buf;
 	call.result = result;
 	call.tgid = id >> 32;
-	call.tid = tid;
+	call.tid = (__u32)id;
 	call.root_pid = held->root_pid;
 	call.fd = held->fd;
 	call.flags = WT_EVENT_HAS_RESULT;
-	bpf_map_delete_elem(&pending, &tid);
+	held->timestamp_ns = 0; /* consumed */
 	return emit(&call);
 }
 

@@ -68,7 +68,7 @@ enum wt_counter {
 	WT_COUNTER_RINGBUF_FULL = 0, /* event lost: ring buffer had no room */
 	WT_COUNTER_READ_FAILED = 1,  /* event sent without data: user memory unreadable */
 	WT_COUNTER_TRACKED_FULL = 2, /* child not inherited: tracked map full */
-	WT_COUNTER_PENDING_FULL = 3, /* event lost: too many writes in flight to hold until exit */
+	WT_COUNTER_PENDING_FULL = 3, /* event lost: no per-thread storage to hold the write until exit */
 	WT_COUNTER_MAX = 4,
 };
 

@@ -9,6 +9,6 @@ internal enum BpfCounter
     ReadFailed = 1,
     /// <summary>A child not inherited because the tracked map was full.</summary>
     TrackedMapFull = 2,
-    /// <summary>An event lost because too many writes were in flight to hold until their exit.</summary>
+    /// <summary>An event lost because no per-thread storage could hold the write until its exit.</summary>
     PendingFull = 3,
 }
