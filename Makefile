@@ -48,7 +48,8 @@ $(BIN)/%: utilities/%.c
 
 build: deps $(BIN)/write-tracer $(UTILITIES) ## Build the tracer (bin/write-tracer) and the test utilities
 
-test: build test-unit test-e2e ## Run every test: unit, then end-to-end (needs root)
+test: build ## Run every test: unit, then end-to-end (needs root); ends with "N passed, N failed"
+	tests/run.sh
 
 test-unit: bpf ## Unit tests (no privileges needed)
 	dotnet test tests/WriteTracer.Tests $(DOTNET_FLAGS) --logger "console;verbosity=normal"
