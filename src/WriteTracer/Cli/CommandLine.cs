@@ -152,18 +152,31 @@ internal sealed class CommandLine
             _pid, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _interval, _metricsPort,
             _restPort, _noStdout, _captureBytes, _ringBuffer, _maxTracked, _attach, _captureAt, _logLevel, _command,
         };
+        EnvironmentOptions.Document(Root);
     }
 
     public RootCommand Root { get; }
 
-    /// <summary>Parses args; on failure returns null and the error line to print.</summary>
-    public TracerOptions? Parse(IReadOnlyList<string> args, out ParseResult result, out string? error)
+    /// <summary>
+    /// Parses args, completed from WRITE_TRACER_* variables of the environment (the
+    /// process's own unless given); on failure returns null and the error line to print.
+    /// </summary>
+    public TracerOptions? Parse(IReadOnlyList<string> args, out ParseResult result, out string? error,
+        System.Collections.IDictionary? environment = null)
     {
-        result = Root.Parse(args);
-        error = null;
+        var completed = EnvironmentOptions.Apply(Root, args, environment ?? Environment.GetEnvironmentVariables(),
+            out var fromEnvironment, out error);
+        result = Root.Parse(completed);
+        if (error is not null)
+        {
+            return null;
+        }
         if (result.Errors.Count > 0)
         {
-            error = result.Errors[0].Message;
+            var message = result.Errors[0].Message;
+            // Name the variable when the bad value came from the environment.
+            var source = fromEnvironment.FirstOrDefault(o => message.StartsWith(o.Key + ":", StringComparison.Ordinal));
+            error = source.Value is null ? message : $"{source.Value} ({source.Key}){message[source.Key.Length..]}";
             return null;
         }
         var options = new TracerOptions
@@ -186,7 +199,7 @@ internal sealed class CommandLine
             LogLevel = result.GetValue(_logLevel),
             Command = result.GetValue(_command) ?? [],
         };
-        var unexpected = ArgumentsBeforeSeparator(args, options.Command);
+        var unexpected = ArgumentsBeforeSeparator(completed, options.Command);
         if (unexpected is not null)
         {
             error = $"unrecognized argument '{unexpected}' (a command to launch goes after --)";

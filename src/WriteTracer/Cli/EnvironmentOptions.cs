@@ -1,0 +1,78 @@
+using System.Collections;
+using System.CommandLine;
+
+namespace WriteTracer.Cli;
+
+/// <summary>
+/// Every option can also come from an environment variable, WRITE_TRACER_ and the
+/// option's long name in capitals (--rest-port → WRITE_TRACER_REST_PORT), which is how
+/// the systemd unit's environment file configures the daemon. The command line wins.
+/// </summary>
+internal static class EnvironmentOptions
+{
+    public const string Prefix = "WRITE_TRACER_";
+
+    public static string VariableFor(Option option) =>
+        Prefix + option.Name.TrimStart('-').Replace('-', '_').ToUpperInvariant();
+
+    /// <summary>Adds "[env: …]" to every option's help.</summary>
+    public static void Document(RootCommand root)
+    {
+        foreach (var option in Configurable(root))
+        {
+            option.Description = $"{option.Description} [env: {VariableFor(option)}]";
+        }
+    }
+
+    /// <summary>
+    /// The arguments with tokens for the variables of options the command line does not
+    /// give, placed before any "--". Repeatable options take whitespace-separated values;
+    /// flags take 1/true/yes or 0/false/no. Returns the options that came from the environment.
+    /// </summary>
+    public static List<string> Apply(RootCommand root, IReadOnlyList<string> args, IDictionary environment,
+        out Dictionary<string, string> fromEnvironment, out string? error)
+    {
+        fromEnvironment = [];
+        error = null;
+        var separator = args.ToList().IndexOf("--");
+        var options = separator < 0 ? args : args.Take(separator).ToList();
+        var injected = new List<string>();
+        foreach (var option in Configurable(root))
+        {
+            var variable = VariableFor(option);
+            if (environment[variable] is not string value || IsGiven(option, options))
+            {
+                continue;
+            }
+            fromEnvironment[option.Name] = variable;
+            if (option.ValueType == typeof(bool))
+            {
+                if (value.Trim().ToLowerInvariant() is "1" or "true" or "yes")
+                {
+                    injected.Add(option.Name);
+                }
+                else if (value.Trim().ToLowerInvariant() is not ("0" or "false" or "no" or ""))
+                {
+                    error ??= $"{variable}: '{value}' is not one of 1, true, yes, 0, false, no";
+                }
+                continue;
+            }
+            var values = option.ValueType.IsArray
+                ? value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+                : [value];
+            foreach (var single in values)
+            {
+                injected.Add(option.Name);
+                injected.Add(single);
+            }
+        }
+        return [.. injected, .. args];
+    }
+
+    private static IEnumerable<Option> Configurable(RootCommand root) =>
+        root.Options.Where(o => o is not System.CommandLine.Help.HelpOption and not VersionOption);
+
+    private static bool IsGiven(Option option, IReadOnlyList<string> args) =>
+        args.Any(arg => option.Aliases.Append(option.Name).Any(alias =>
+            arg == alias || arg.StartsWith(alias + "=", StringComparison.Ordinal) || arg.StartsWith(alias + ":", StringComparison.Ordinal)));
+}
