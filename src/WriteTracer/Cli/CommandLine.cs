@@ -146,6 +146,14 @@ internal sealed class CommandLine
             error = result.Errors[0].Message;
             return null;
         }
+        // The parser accepts "-p 1 -p" (a repeated option whose last occurrence lacks its value) and keeps the 1.
+        var missing = result.CommandResult.Children.OfType<OptionResult>()
+            .FirstOrDefault(o => o.Option.ValueType != typeof(bool) && o.Tokens.Count < o.IdentifierTokenCount);
+        if (missing is not null)
+        {
+            error = $"{missing.Option.Name}: a value is missing";
+            return null;
+        }
         var options = new TracerOptions
         {
             Pids = result.GetValue(_pid) ?? [],
