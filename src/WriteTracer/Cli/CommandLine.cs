@@ -14,7 +14,7 @@ internal sealed class CommandLine
 {
     private readonly Option<int[]> _pid = new("--pid", "-p")
     {
-        Description = "Process to trace, with its threads and descendants (repeatable)",
+        Description = "Process to trace, with its threads and descendants (repeatable) [default: none]",
         HelpName = "PID",
         CustomParser = r => [.. r.Tokens.Select(t => ParseInt(r, t.Value, 1, int.MaxValue, "a positive process id"))],
         AllowMultipleArgumentsPerToken = false,
@@ -82,7 +82,7 @@ internal sealed class CommandLine
 
     private readonly Option<bool> _noStdout = new("--no-stdout", "-q")
     {
-        Description = "Do not write events to standard output",
+        Description = "Do not write events to standard output [default: off]",
     };
 
     private readonly Option<int> _captureBytes = new("--capture-bytes")
