@@ -10,8 +10,6 @@ namespace WriteTracer.Tests.Infrastructure;
 /// </summary>
 internal sealed class RecordingSink(long capacityEvents = 1 << 20) : EventSink("test", capacityEvents, TimeSpan.FromSeconds(30))
 {
-    /// <summary>A failure guard: no test holds a sink this long on purpose.</summary>
-    private static readonly TimeSpan HoldLimit = TimeSpan.FromSeconds(30);
     private readonly ManualResetEventSlim _released = new(initialState: true);
     private readonly SemaphoreSlim _entered = new(0);
 
@@ -31,12 +29,12 @@ internal sealed class RecordingSink(long capacityEvents = 1 << 20) : EventSink("
 
     /// <summary>Waits until the worker has entered Write (once per call to Write).</summary>
     public void WaitUntilWriting() =>
-        Assert.True(_entered.Wait(HoldLimit), "the sink's worker never called Write");
+        Assert.True(_entered.Wait(Poll.Limit), "the sink's worker never called Write");
 
     protected override void Write(EventBatch batch)
     {
         _entered.Release();
-        Assert.True(_released.Wait(HoldLimit), "the test never released the sink");
+        Assert.True(_released.Wait(Poll.Limit), "the test never released the sink");
         if (FailWhen?.Invoke(batch) == true)
         {
             throw new InvalidOperationException("a failing sink");
