@@ -7,18 +7,19 @@ public sealed class PidManagerTests : IDisposable
 {
     private const int TracerPid = 9000;
     private readonly FakeProc _proc = new();
-    private readonly FakeTrackedMap _map;
     private readonly List<bool> _tracing = [];
-    private readonly PidManager _pids;
+    private FakeTrackedMap _map = new();
+    private PidManager _pids;
 
-    public PidManagerTests() : this(new FakeTrackedMap())
-    {
-    }
+    public PidManagerTests() => _pids = NewPidManager();
 
-    private PidManagerTests(FakeTrackedMap map)
+    private PidManager NewPidManager(TimeProvider? time = null) => new(_map, _proc.ProcFs, TracerPid, _tracing.Add, time);
+
+    /// <summary>Starts over with a tracked map that holds only this many processes.</summary>
+    private void LimitMapTo(int capacity)
     {
-        _map = map;
-        _pids = new PidManager(_map, _proc.ProcFs, TracerPid, _tracing.Add);
+        _map = new FakeTrackedMap(capacity);
+        _pids = NewPidManager();
     }
 
     public void Dispose() => _proc.Dispose();
@@ -164,35 +165,33 @@ public sealed class PidManagerTests : IDisposable
     [Fact]
     public void A_full_map_rolls_back_the_whole_tree_and_keeps_other_roots()
     {
-        var pids = new PidManagerTests(new FakeTrackedMap(capacity: 5));
-        pids._proc.Add(50);
-        pids._proc.Add(60, parent: 50);
-        Assert.Equal(RegistrationStatus.Registered, pids._pids.Register(50).Status);
-        pids.AddTree();
+        LimitMapTo(5);
+        _proc.Add(50);
+        _proc.Add(60, parent: 50);
+        Assert.Equal(RegistrationStatus.Registered, _pids.Register(50).Status);
+        AddTree();
 
-        var registration = pids._pids.Register(100);
+        var registration = _pids.Register(100);
 
         Assert.Equal(RegistrationStatus.MapFull, registration.Status);
         Assert.Equal("cannot track process 100: the tracked-process map is full (--max-tracked-processes)", registration.Describe());
-        Assert.Equal(new Dictionary<int, int> { [50] = 50, [60] = 50 }, pids._map.Entries);
-        Assert.Null(pids._pids.Find(100));
-        Assert.Equal(1, pids._pids.RootCount);
-        Assert.Equal((2, 2), (pids._pids.TrackedProcesses, pids._pids.TrackedThreads));
-        Assert.Equal([true, true, true], pids._tracing);
-        pids.Dispose();
+        Assert.Equal(new Dictionary<int, int> { [50] = 50, [60] = 50 }, _map.Entries);
+        Assert.Null(_pids.Find(100));
+        Assert.Equal(1, _pids.RootCount);
+        Assert.Equal((2, 2), (_pids.TrackedProcesses, _pids.TrackedThreads));
+        Assert.Equal([true, true, true], _tracing);
     }
 
     [Fact]
     public void A_full_map_with_no_other_root_turns_tracing_off_again()
     {
-        var pids = new PidManagerTests(new FakeTrackedMap(capacity: 2));
-        pids.AddTree();
+        LimitMapTo(2);
+        AddTree();
 
-        Assert.Equal(RegistrationStatus.MapFull, pids._pids.Register(100).Status);
+        Assert.Equal(RegistrationStatus.MapFull, _pids.Register(100).Status);
 
-        Assert.Empty(pids._map.Entries);
-        Assert.Equal([true, false], pids._tracing);
-        pids.Dispose();
+        Assert.Empty(_map.Entries);
+        Assert.Equal([true, false], _tracing);
     }
 
     [Fact]
@@ -245,8 +244,7 @@ public sealed class PidManagerTests : IDisposable
     [Fact]
     public void Roots_are_listed_in_registration_order()
     {
-        var time = new SteppingTimeProvider();
-        var pids = new PidManager(_map, _proc.ProcFs, TracerPid, _tracing.Add, time);
+        var pids = NewPidManager(new SteppingTimeProvider());
         foreach (var pid in new[] { 300, 100, 200 })
         {
             _proc.Add(pid);
