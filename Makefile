@@ -51,7 +51,7 @@ build: deps $(BIN)/write-tracer $(UTILITIES) ## Build the tracer (bin/write-trac
 test: build ## Run every test: unit, then end-to-end (needs root); ends with "N passed, N failed"
 	tests/run.sh
 
-test-unit: bpf ## Unit tests (no privileges needed)
+test-unit: bpf $(BIN)/write-tracer ## Unit tests (no privileges needed; they run bin/write-tracer for exit codes)
 	dotnet test tests/WriteTracer.Tests $(DOTNET_FLAGS) --logger "console;verbosity=normal"
 
 test-e2e: build ## End-to-end tests against the real kernel (root)

@@ -14,7 +14,7 @@ internal sealed class CommandLine
 {
     private readonly Option<int[]> _pid = new("--pid", "-p")
     {
-        Description = "Process to trace, with its threads and descendants (repeatable)",
+        Description = "Process to trace, with its threads and descendants (repeatable) [default: none]",
         HelpName = "PID",
         CustomParser = r => [.. r.Tokens.Select(t => ParseInt(r, t.Value, 1, int.MaxValue, "a positive process id"))],
         AllowMultipleArgumentsPerToken = false,
@@ -82,7 +82,7 @@ internal sealed class CommandLine
 
     private readonly Option<bool> _noStdout = new("--no-stdout", "-q")
     {
-        Description = "Do not write events to standard output",
+        Description = "Do not write events to standard output [default: off]",
     };
 
     private readonly Option<int> _captureBytes = new("--capture-bytes")
@@ -177,6 +177,14 @@ internal sealed class CommandLine
             // Name the variable when the bad value came from the environment.
             var source = fromEnvironment.FirstOrDefault(o => message.StartsWith(o.Key + ":", StringComparison.Ordinal));
             error = source.Value is null ? message : $"{source.Value} ({source.Key}){message[source.Key.Length..]}";
+            return null;
+        }
+        // The parser accepts "-p 1 -p" (a repeated option whose last occurrence lacks its value) and keeps the 1.
+        var missing = result.CommandResult.Children.OfType<OptionResult>()
+            .FirstOrDefault(o => o.Option.ValueType != typeof(bool) && o.Tokens.Count < o.IdentifierTokenCount);
+        if (missing is not null)
+        {
+            error = $"{missing.Option.Name}: a value is missing";
             return null;
         }
         var options = new TracerOptions

@@ -188,6 +188,12 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
                         }
                         continue;
                     }
+                    // A zombie stays listed by its parent until reaped, but the kernel already
+                    // dropped it from the map; re-adding it would outlive the pid's reuse.
+                    if (!proc.IsAlive(child, out _))
+                    {
+                        continue;
+                    }
                     switch (map.TryAdd(child, rootPid))
                     {
                         case TrackedMapResult.Full:

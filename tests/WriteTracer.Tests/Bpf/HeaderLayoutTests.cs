@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+using WriteTracer.Bpf;
+using WriteTracer.EndToEnd.Infrastructure;
+using WriteTracer.Tests.Infrastructure;
+
+namespace WriteTracer.Tests.Bpf;
+
+/// <summary>
+/// The C# mirrors of bpf/write_tracer.h, checked against what a C compiler makes of the
+/// header. The C program is generated from the mirrors: each C# field names its C field
+/// (TimestampNs → timestamp_ns), so a field missing on either side fails the build or a size.
+/// </summary>
+public partial class HeaderLayoutTests
+{
+    private static readonly Lazy<IReadOnlyDictionary<string, long>> Header = new(CompileAndRunProbe);
+
+    public static TheoryData<Type, string> Mirrors => new()
+    {
+        { typeof(WriteEvent), "write_event" },
+        { typeof(TrackedProcess), "tracked_process" },
+        { typeof(BpfConfig), "wt_config" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Mirrors))]
+    public void Every_field_has_the_offset_and_size_of_the_header(Type mirror, string cStruct)
+    {
+        Assert.Equal((cStruct, Header.Value[$"sizeof {cStruct}"]), (cStruct, SizeOf(mirror)));
+        foreach (var field in Fields(mirror))
+        {
+            var name = $"{cStruct}.{CName(field)}";
+            Assert.Equal((name, Header.Value[$"offsetof {name}"]), (name, (long)Marshal.OffsetOf(mirror, field.Name)));
+            Assert.Equal((name, Header.Value[$"sizeof {name}"]), (name, SizeOf(field.FieldType)));
+        }
+    }
+
+    [Fact]
+    public void The_captured_bytes_start_right_after_the_header()
+    {
+        Assert.Equal(Header.Value["offsetof write_event.data"], WriteEvent.Size);
+    }
+
+    [Fact]
+    public void The_constants_match()
+    {
+        Assert.Equal(WriteEvent.CommLength, Header.Value["WT_TASK_COMM_LEN"]);
+        Assert.Equal(WriteEvent.MaxCapture, Header.Value["WT_MAX_CAPTURE"]);
+        Assert.Equal(WriteEvent.ReadFailedFlag, Header.Value["WT_EVENT_READ_FAILED"]);
+    }
+
+    [Fact]
+    public void The_counter_slots_match()
+    {
+        foreach (var counter in Enum.GetValues<BpfCounter>())
+        {
+            Assert.Equal((counter, Header.Value[CounterName(counter)]), (counter, (long)counter));
+        }
+        Assert.Equal(Header.Value["WT_COUNTER_MAX"], Enum.GetValues<BpfCounter>().Length);
+    }
+
+    private static IReadOnlyDictionary<string, long> CompileAndRunProbe()
+    {
+        using var directory = new TempDirectory("wt-layout-");
+        var source = directory.File("probe.c");
+        var program = directory.File("probe");
+        File.WriteAllText(source, ProbeSource());
+        Run("cc", "-std=gnu11", "-Wall", "-Werror", "-I", Path.Combine(Repository.Root, "bpf"), "-o", program, source);
+        var facts = new Dictionary<string, long>();
+        foreach (var line in Run(program).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var space = line.LastIndexOf(' ');
+            facts.Add(line[..space], long.Parse(line[(space + 1)..], CultureInfo.InvariantCulture));
+        }
+        return facts;
+    }
+
+    /// <summary>A C program printing "what value" for every size, offset and constant the mirrors depend on.</summary>
+    private static string ProbeSource()
+    {
+        var c = new StringBuilder("""
+            #include <stddef.h>
+            #include <stdio.h>
+            #include "write_tracer.h"
+
+            #define FACT(what, value) printf("%s %lld\n", what, (long long)(value))
+
+            int main(void)
+            {
+
+            """);
+        foreach (var (mirror, cStruct) in Mirrors.Select(row => ((Type)row[0], (string)row[1])))
+        {
+            c.AppendLine($"    FACT(\"sizeof {cStruct}\", sizeof(struct {cStruct}));");
+            foreach (var field in Fields(mirror))
+            {
+                var name = CName(field);
+                c.AppendLine($"    FACT(\"offsetof {cStruct}.{name}\", offsetof(struct {cStruct}, {name}));");
+                c.AppendLine($"    FACT(\"sizeof {cStruct}.{name}\", sizeof(((struct {cStruct} *)0)->{name}));");
+            }
+        }
+        c.AppendLine("    FACT(\"offsetof write_event.data\", offsetof(struct write_event, data));");
+        foreach (var constant in new[] { "WT_TASK_COMM_LEN", "WT_MAX_CAPTURE", "WT_EVENT_READ_FAILED", "WT_COUNTER_MAX" }
+            .Concat(Enum.GetValues<BpfCounter>().Select(CounterName)))
+        {
+            c.AppendLine($"    FACT(\"{constant}\", {constant});");
+        }
+        c.AppendLine("    return 0;\n}");
+        return c.ToString();
+    }
+
+    private static IEnumerable<FieldInfo> Fields(Type mirror) =>
+        mirror.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+
+    /// <summary>The header's name of a mirror field: RootPid → root_pid.</summary>
+    private static string CName(FieldInfo field) => Words().Replace(field.Name, "_$1").ToLowerInvariant();
+
+    /// <summary>The header's name of a counter slot: ReadFailed → WT_COUNTER_READ_FAILED, where not shortened there.</summary>
+    private static string CounterName(BpfCounter counter) => counter switch
+    {
+        BpfCounter.RingBufferFull => "WT_COUNTER_RINGBUF_FULL",
+        BpfCounter.TrackedMapFull => "WT_COUNTER_TRACKED_FULL",
+        _ => "WT_COUNTER_" + Words().Replace(counter.ToString(), "_$1").ToUpperInvariant(),
+    };
+
+    private static long SizeOf(Type type) =>
+        (int)typeof(Unsafe).GetMethod(nameof(Unsafe.SizeOf))!.MakeGenericMethod(type).Invoke(null, null)!;
+
+    private static string Run(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), $"{file} did not finish");
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stderr.Result}");
+        return stdout.Result;
+    }
+
+    [GeneratedRegex("(?<=[a-z0-9])([A-Z])")]
+    private static partial Regex Words();
+}

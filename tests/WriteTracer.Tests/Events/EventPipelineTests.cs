@@ -1,0 +1,162 @@
+using System.Text;
+using System.Text.Json;
+using WriteTracer.Bpf;
+using WriteTracer.Events;
+using WriteTracer.Sinks;
+using WriteTracer.Tests.Infrastructure;
+
+namespace WriteTracer.Tests.Events;
+
+public sealed class EventPipelineTests : IDisposable
+{
+    private const long ClockOffset = 1_700_000_000_000_000_000;
+    private readonly RecordingSink _sink = new();
+    private readonly SinkFanOut _fanOut;
+
+    public EventPipelineTests()
+    {
+        _fanOut = new SinkFanOut([_sink]);
+        _fanOut.Start();
+    }
+
+    public void Dispose() => _sink.Dispose();
+
+    [Fact]
+    public void Every_event_arrives_once_in_order_with_its_root_and_time()
+    {
+        var pipeline = Pipeline(capture: 256, maxEvents: 64);
+        var records = Enumerable.Range(0, 1000)
+            .Select(i => Records.Write(Encoding.UTF8.GetBytes($"line {i}\n"), pid: (uint)(100 + i % 7), rootPid: (uint)(10 + i % 3), timestampNs: (ulong)(5_000 + i)))
+            .ToList();
+
+        Feed(pipeline, records);
+
+        Assert.Equal(1000, _sink.Events.Count);
+        var formatter = new JsonEventFormatter();
+        for (var i = 0; i < records.Count; i++)
+        {
+            WriteEvent.TryDecode(records[i], out var header, out var data);
+            var expected = new byte[JsonEventFormatter.MaxLength(256)];
+            var length = formatter.Format(header, data, ClockOffset + 5_000 + i, expected);
+            Assert.Equal(new RecordedEvent(Encoding.UTF8.GetString(expected, 0, length), (uint)(10 + i % 3), ClockOffset + 5_000 + i), _sink.Events[i]);
+        }
+    }
+
+    [Fact]
+    public void A_batch_is_published_when_it_holds_its_maximum_number_of_events()
+    {
+        var pipeline = Pipeline(capture: 256, maxEvents: 4);
+
+        Feed(pipeline, Enumerable.Range(0, 10).Select(i => Records.Write([(byte)('a' + i)])));
+
+        Assert.Equal([4, 4, 2], _sink.Batches.Select(b => b.Count));
+        Assert.Equal("abcdefghij", string.Concat(_sink.Events.Select(e => Data(e.Line))));
+    }
+
+    [Fact]
+    public void A_batch_is_published_before_the_next_line_could_overflow_it()
+    {
+        const int capture = 64;
+        var maxLine = JsonEventFormatter.MaxLength(capture);
+        var pool = new EventBatchPool(bufferBytes: 3 * maxLine, maxEvents: 10_000);
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), _fanOut, pool, maxLine);
+        // Lines of every length up to the worst case (each byte a six-byte escape).
+        var records = Enumerable.Range(0, 300)
+            .Select(i => Records.Write(Enumerable.Repeat((byte)0x01, i % (capture + 1)).ToArray(), count: 1_000_000))
+            .ToList();
+
+        Feed(pipeline, records);
+
+        Assert.True(_sink.Batches.Count > 1);
+        Assert.All(_sink.Batches, b => Assert.True(b.Length <= b.BufferLength));
+        Assert.All(_sink.Batches.SkipLast(1), b => Assert.True(b.BufferLength - b.Length < maxLine, "published while another line would have fit"));
+        Assert.Equal(300, _sink.Events.Count);
+        for (var i = 0; i < records.Count; i++)
+        {
+            Assert.Equal(new string('\u0001', i % (capture + 1)), Data(_sink.Events[i].Line));
+        }
+    }
+
+    [Fact]
+    public void A_batch_holds_its_lines_back_to_back_each_ending_in_a_newline()
+    {
+        var pipeline = Pipeline(capture: 16, maxEvents: 8);
+
+        Feed(pipeline, Enumerable.Range(0, 20).Select(i => Records.Write(Encoding.UTF8.GetBytes($"w{i}\n"))));
+
+        var lines = _sink.Events.Select(e => e.Line).ToList();
+        Assert.Equal(string.Concat(lines.Select(l => l + "\n")), string.Concat(_sink.Batches.Select(b => Encoding.UTF8.GetString(b.Bytes))));
+    }
+
+    [Fact]
+    public void Captured_counts_events_and_captured_bytes_the_sizes_asked_to_write()
+    {
+        var pipeline = Pipeline(capture: 8, maxEvents: 16);
+
+        Feed(pipeline,
+        [
+            Records.Write("12345678"u8),
+            Records.Write("abcdefgh"u8, count: 1_000_000),        // truncated by the capture
+            Records.Write([], count: 4096),                        // nothing captured
+            Records.Write([]),                                     // write(fd, buf, 0)
+            Records.Record(Records.Header(count: 77, captured: 0, flags: WriteEvent.ReadFailedFlag), []),
+        ]);
+
+        Assert.Equal(5, pipeline.Captured);
+        Assert.Equal(8 + 1_000_000 + 4096 + 0 + 77, pipeline.CapturedBytes);
+        Assert.Equal(0, pipeline.Malformed);
+        Assert.Equal(5, _sink.Delivered);
+    }
+
+    [Fact]
+    public void Malformed_records_are_counted_and_not_published()
+    {
+        var pipeline = Pipeline(capture: 8, maxEvents: 16);
+        var valid = Records.Write("ok"u8);
+
+        Feed(pipeline, [[], valid, valid[..1], valid[..(WriteEvent.Size - 1)], valid]);
+
+        Assert.Equal(3, pipeline.Malformed);
+        Assert.Equal(2, pipeline.Captured);
+        Assert.Equal(4, pipeline.CapturedBytes);
+        Assert.Equal(2, _sink.Events.Count);
+    }
+
+    [Fact]
+    public void Flushing_with_nothing_pending_publishes_nothing()
+    {
+        var pipeline = Pipeline(capture: 8, maxEvents: 16);
+
+        pipeline.Flush();
+        pipeline.OnRecord(Records.Write("x"u8));
+        pipeline.Flush();
+        pipeline.Flush();
+        _fanOut.Complete(Poll.Limit);
+
+        Assert.Equal([1], _sink.Batches.Select(b => b.Count));
+    }
+
+    private static string? Data(string line)
+    {
+        using var json = JsonDocument.Parse(line);
+        return json.RootElement.GetProperty("data").GetString();
+    }
+
+    private EventPipeline Pipeline(int capture, int maxEvents)
+    {
+        var maxLine = JsonEventFormatter.MaxLength(capture);
+        return new EventPipeline(new WallClock(ClockOffset), _fanOut, new EventBatchPool(4 * maxLine, maxEvents), maxLine);
+    }
+
+    /// <summary>Hands the records over as the reader thread does, publishes the rest and waits for the sink.</summary>
+    private void Feed(EventPipeline pipeline, IEnumerable<byte[]> records)
+    {
+        foreach (var record in records)
+        {
+            pipeline.OnRecord(record);
+        }
+        pipeline.Flush();
+        _fanOut.Complete(Poll.Limit);
+        Assert.Equal(0, _sink.Dropped);
+    }
+}

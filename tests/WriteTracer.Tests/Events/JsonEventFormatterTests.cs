@@ -1,0 +1,249 @@
+using System.Text;
+using System.Text.Json;
+using WriteTracer.Bpf;
+using WriteTracer.Events;
+using WriteTracer.Tests.Infrastructure;
+
+namespace WriteTracer.Tests.Events;
+
+public class JsonEventFormatterTests
+{
+    /// <summary>2026-11-22T04:18:40.123456789Z, the time of DESIGN.md's example event.</summary>
+    private static readonly long DesignExampleTime =
+        (new DateTime(2026, 11, 22, 4, 18, 40, DateTimeKind.Utc) - DateTime.UnixEpoch).Ticks * 100 + 123_456_789;
+
+    [Fact]
+    public void A_known_event_gives_exactly_the_line_of_the_design()
+    {
+        var line = Format(Records.Header(pid: 1234, tid: 1236, rootPid: 1200, comm: "python3", fd: 1, count: 6, captured: 6), "hello\n"u8);
+
+        Assert.Equal(
+            """{"time":"2026-11-22T04:18:40.123456789Z","pid":1234,"tid":1236,"root_pid":1200,"comm":"python3","fd":1,"count":6,"data":"hello\n"}""",
+            line);
+    }
+
+    [Fact]
+    public void A_write_larger_than_its_capture_is_marked_truncated()
+    {
+        var line = Format(Records.Header(pid: 1234, tid: 1236, rootPid: 1200, comm: "python3", fd: 1, count: 13, captured: 6), "hello\n"u8);
+
+        Assert.Equal(
+            """{"time":"2026-11-22T04:18:40.123456789Z","pid":1234,"tid":1236,"root_pid":1200,"comm":"python3","fd":1,"count":13,"data":"hello\n","truncated":true}""",
+            line);
+    }
+
+    [Fact]
+    public void Fields_come_in_the_documented_order()
+    {
+        var header = Records.Header(count: 10, captured: 1, flags: WriteEvent.ReadFailedFlag);
+        using var text = JsonDocument.Parse(Format(header, "a"u8));
+        using var binary = JsonDocument.Parse(Format(header, [0xFF]));
+
+        Assert.Equal(["time", "pid", "tid", "root_pid", "comm", "fd", "count", "data", "truncated", "capture_failed"],
+            text.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["time", "pid", "tid", "root_pid", "comm", "fd", "count", "data_b64", "truncated", "capture_failed"],
+            binary.RootElement.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Theory]
+    [InlineData("hello, world")]
+    [InlineData("héllo wörld ñ ß")]
+    [InlineData("日本語のテキスト")]
+    [InlineData("emoji 🎉🚀 and a family 👨‍👩‍👧 end")]
+    [InlineData("\u00A0non-breaking\u2028line separator\u2029paragraph\uFEFF")]
+    [InlineData("\u007Fdel and a slash / stay as they are")]
+    public void Valid_utf8_is_shown_as_data_exactly(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+
+        var line = Format(Records.Header(count: (ulong)bytes.Length, captured: (uint)bytes.Length), bytes);
+
+        using var json = JsonDocument.Parse(line);
+        Assert.Equal(text, json.RootElement.GetProperty("data").GetString());
+        Assert.False(json.RootElement.TryGetProperty("data_b64", out _));
+        // Multi-byte characters are written as themselves, not as \u escapes.
+        Assert.Contains(text, line);
+    }
+
+    public static TheoryData<byte[]> InvalidUtf8 => new()
+    {
+        new byte[] { 0xFF },
+        new byte[] { 0x80 },
+        "abc"u8.ToArray().Append((byte)0xC3).ToArray(),                // cut inside a 2-byte character
+        Encoding.UTF8.GetBytes("ok 🎉")[..^1],                         // cut inside a 4-byte emoji
+        new byte[] { 0xC0, 0x80 },                                      // overlong NUL
+        new byte[] { 0xED, 0xA0, 0x80 },                                // an encoded UTF-16 surrogate
+        new byte[] { 0xF4, 0x90, 0x80, 0x80 },                          // above U+10FFFF
+        new byte[] { 0x00, 0x01, 0x22, 0x5C, 0x0A, 0xFE, 0xFF, 0x7F },  // binary: NUL, quote, backslash, newline, …
+        Enumerable.Range(0, 256).Select(b => (byte)b).ToArray(),
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidUtf8))]
+    public void Invalid_utf8_is_shown_as_data_b64_that_decodes_to_the_exact_bytes(byte[] bytes)
+    {
+        var line = Format(Records.Header(count: (ulong)bytes.Length, captured: (uint)bytes.Length), bytes);
+
+        using var json = JsonDocument.Parse(line);
+        Assert.Equal(bytes, Convert.FromBase64String(json.RootElement.GetProperty("data_b64").GetString()!));
+        Assert.False(json.RootElement.TryGetProperty("data", out _));
+        Assert.False(json.RootElement.TryGetProperty("truncated", out _));
+    }
+
+    [Fact]
+    public void Every_control_character_quote_and_backslash_is_escaped_and_parses_back_identically()
+    {
+        var special = Enumerable.Range(0, 0x20).Select(c => (char)c).Concat("\"\\").ToArray();
+        var texts = special.Select(c => c.ToString())
+            .Append(new string(special))
+            .Append("before\u0000middle\"quoted\"\\path\\\r\n\tafter\u001F");
+
+        foreach (var text in texts)
+        {
+            var bytes = Encoding.UTF8.GetBytes(text);
+
+            var line = Format(Records.Header(count: (ulong)bytes.Length, captured: (uint)bytes.Length), bytes);
+
+            Assert.DoesNotContain(line, c => c < 0x20);
+            using var json = JsonDocument.Parse(line);
+            Assert.Equal(text, json.RootElement.GetProperty("data").GetString());
+        }
+    }
+
+    [Fact]
+    public void Common_control_characters_use_their_short_escapes()
+    {
+        var line = Format(Records.Header(count: 9, captured: 9), "\"\\\n\r\t\b\f\u0001\u001f"u8);
+
+        Assert.Contains("""
+            "data":"\"\\\n\r\t\b\f\u0001\u001f"
+            """, line);
+    }
+
+    [Fact]
+    public void Truncated_appears_only_when_count_exceeds_what_was_captured()
+    {
+        Assert.DoesNotContain("truncated", Format(Records.Header(count: 5, captured: 5), "hello"u8));
+        Assert.EndsWith("""
+            "data":"hel","truncated":true}
+            """, Format(Records.Header(count: 5, captured: 3), "hel"u8));
+        Assert.EndsWith("""
+            "data_b64":"/w==","truncated":true}
+            """, Format(Records.Header(count: 4096, captured: 1), [0xFF]));
+    }
+
+    [Fact]
+    public void With_capture_0_the_data_is_empty_and_marked_truncated()
+    {
+        Assert.EndsWith("""
+            "count":100,"data":"","truncated":true}
+            """, Format(Records.Header(count: 100, captured: 0), []));
+        // write(fd, buf, 0): nothing asked, nothing missing.
+        Assert.EndsWith("""
+            "count":0,"data":""}
+            """, Format(Records.Header(count: 0, captured: 0), []));
+    }
+
+    [Fact]
+    public void An_unreadable_buffer_is_marked_capture_failed()
+    {
+        var failed = Format(Records.Header(count: 64, captured: 0, flags: WriteEvent.ReadFailedFlag), []);
+        var fine = Format(Records.Header(count: 64, captured: 64), new byte[64]);
+
+        Assert.EndsWith("""
+            "count":64,"data":"","truncated":true,"capture_failed":true}
+            """, failed);
+        Assert.DoesNotContain("capture_failed", fine);
+    }
+
+    [Theory]
+    [InlineData("my worker", "my worker")]
+    [InlineData("(sd-pam)", "(sd-pam)")]
+    [InlineData("a\"b\\c\td", "a\"b\\c\td")]
+    [InlineData("sixteen-bytes-xx", "sixteen-bytes-xx")]
+    [InlineData("日本語", "日本語")]
+    public void Comm_is_escaped_and_stops_at_the_first_nul(string comm, string expected)
+    {
+        var header = Records.Header(comm: comm);
+
+        using var json = JsonDocument.Parse(Format(header, []));
+
+        Assert.Equal(expected, json.RootElement.GetProperty("comm").GetString());
+    }
+
+    [Fact]
+    public void A_comm_with_invalid_utf8_keeps_the_line_valid_json()
+    {
+        var header = Records.Header();
+        Records.SetComm(ref header, [(byte)'f', 0xFF, (byte)'o', 0xC3]);
+
+        var line = FormatBytes(header, []);
+
+        Assert.True(System.Text.Unicode.Utf8.IsValid(line));
+        using var json = JsonDocument.Parse(line);
+        Assert.Equal("f\uFFFDo\uFFFD", json.RootElement.GetProperty("comm").GetString());
+    }
+
+    [Fact]
+    public void Extreme_numbers_are_written_exactly()
+    {
+        var header = Records.Header(pid: uint.MaxValue, tid: uint.MaxValue - 1, rootPid: uint.MaxValue - 2, fd: int.MinValue, count: ulong.MaxValue);
+
+        using var json = JsonDocument.Parse(Format(header, []));
+
+        var root = json.RootElement;
+        Assert.Equal(uint.MaxValue, root.GetProperty("pid").GetUInt32());
+        Assert.Equal(uint.MaxValue - 1, root.GetProperty("tid").GetUInt32());
+        Assert.Equal(uint.MaxValue - 2, root.GetProperty("root_pid").GetUInt32());
+        Assert.Equal(int.MinValue, root.GetProperty("fd").GetInt32());
+        Assert.Equal(ulong.MaxValue, root.GetProperty("count").GetUInt64());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(127)]
+    [InlineData(256)]
+    [InlineData(4096)]
+    [InlineData(WriteEvent.MaxCapture)]
+    public void MaxLength_bounds_the_longest_line_for_the_capture_size(int capture)
+    {
+        // The worst case of every part: escapes of six bytes, base64, the longest numbers,
+        // a comm of control characters, every optional field.
+        var header = Records.Header(pid: uint.MaxValue, tid: uint.MaxValue, rootPid: uint.MaxValue, fd: int.MinValue,
+            count: ulong.MaxValue, captured: (uint)capture, flags: uint.MaxValue, timestampNs: 0);
+        Records.SetComm(ref header, Enumerable.Repeat((byte)0x01, WriteEvent.CommLength).ToArray());
+        var worstPayloads = new[]
+        {
+            Enumerable.Repeat((byte)0x01, capture).ToArray(), // valid UTF-8, every byte a \u00XX escape
+            Enumerable.Repeat((byte)0xFF, capture).ToArray(), // invalid: base64
+            Enumerable.Repeat((byte)'"', capture).ToArray(),
+        };
+
+        foreach (var payload in worstPayloads)
+        {
+            var destination = new byte[JsonEventFormatter.MaxLength(capture)];
+
+            var length = new JsonEventFormatter().Format(header, payload, DesignExampleTime, destination);
+
+            Assert.True(length + 1 <= destination.Length);
+            Assert.Equal((byte)'\n', destination[length]);
+            using var json = JsonDocument.Parse(destination.AsMemory(0, length));
+        }
+    }
+
+    private static string Format(WriteEvent header, ReadOnlySpan<byte> data) => Encoding.UTF8.GetString(FormatBytes(header, data));
+
+    /// <summary>The line without its newline, checking the newline is there and only there.</summary>
+    private static byte[] FormatBytes(WriteEvent header, ReadOnlySpan<byte> data)
+    {
+        var destination = new byte[JsonEventFormatter.MaxLength(data.Length)];
+        var length = new JsonEventFormatter().Format(header, data, DesignExampleTime, destination);
+        Assert.Equal((byte)'\n', destination[length]);
+        var line = destination[..length];
+        Assert.DoesNotContain((byte)'\n', line);
+        return line;
+    }
+}
