@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Serilog;
+using WriteTracer.Api;
 using WriteTracer.Bpf;
 using WriteTracer.Cli;
 using WriteTracer.Events;
@@ -41,6 +42,7 @@ internal sealed class TracerHost
         var reader = new EventReader(ring, pipeline, clock);
         var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
             tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); });
+        await using var api = _options.RestApiEnabled ? await RestApi.StartAsync(_options, pids) : null;
 
         foreach (var pid in _options.Pids)
         {
@@ -59,12 +61,17 @@ internal sealed class TracerHost
         var stopReader = new CancellationTokenSource();
         var readerThread = new Thread(() => reader.Run(stopReader.Token)) { Name = "ring-reader", IsBackground = true };
         readerThread.Start();
+        api?.MarkReady();
         launched?.Release();
         Log.Information("tracing writes of {Processes} processes ({Threads} threads); capture {Capture} bytes per write",
             pids.TrackedProcesses, pids.TrackedThreads, _options.CaptureBytes);
 
         var exitCode = await SuperviseAsync(pids, launched);
 
+        if (api is not null)
+        {
+            await api.StopAsync();
+        }
         bpf.Detach();
         stopReader.Cancel();
         readerThread.Join();
