@@ -33,5 +33,8 @@ internal static class Logging
         logging.AddProvider(new SerilogLoggerProvider(dispose: false));
         logging.AddFilter("Microsoft.AspNetCore", Microsoft.Extensions.Logging.LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting", Microsoft.Extensions.Logging.LogLevel.Warning);
+        // A server that cannot start (a busy port) is reported by the tracer in one line;
+        // the host would also log it, with a stack trace.
+        logging.AddFilter("Microsoft.Extensions.Hosting", Microsoft.Extensions.Logging.LogLevel.Critical);
     }
 }
