@@ -83,6 +83,10 @@ public sealed class RestApiStressTests
                 }
             }
         }));
+        for (var i = 0; i < 30; i++)
+        {
+            await ResetMidBodyAsync(api.Port);
+        }
         for (var i = 0; i < 300; i++)
         {
             var raw = fuzz.RawRequest(i);
@@ -124,6 +128,17 @@ public sealed class RestApiStressTests
         var end = text.IndexOf("\r\n", StringComparison.Ordinal);
         var line = end < 0 ? text : text[..end];
         return line[(line.LastIndexOf(' ') + 1)..] is not ("HTTP/1.0" or "HTTP/1.1");
+    }
+
+    /// <summary>A client that dies while the handler reads its body: the connection is reset, nothing is answered.</summary>
+    private static async Task ResetMidBodyAsync(int port)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST /pids HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"pid\":"));
+        await Task.Delay(20);
+        client.Client.LingerState = new LingerOption(true, 0); // close with RST
     }
 
     /// <summary>Sends raw bytes, half-closes, and returns the status of the answer (0 when the server just closed).</summary>

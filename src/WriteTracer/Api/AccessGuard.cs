@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Http;
 using Serilog;
 
 namespace WriteTracer.Api;
@@ -42,7 +41,13 @@ internal sealed class AccessGuard(BearerToken? token, bool loopbackOnly)
         {
             await WriteErrorAsync(context, e.StatusCode, $"bad request: {e.Message}");
         }
-        catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // The client went away mid-request (a reset, an aborted read): nobody to answer.
+            Log.Debug("REST {Method} {Path}: the client went away ({Reason})", context.Request.Method, context.Request.Path, e.Message);
+            context.Abort();
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
         {
             Log.Error(e, "REST {Method} {Path} failed", context.Request.Method, context.Request.Path);
             await WriteErrorAsync(context, StatusCodes.Status500InternalServerError, $"internal error: {e.Message}");

@@ -17,6 +17,12 @@ internal static class UnixSocketListener
     public static Socket Bind(UnixDomainSocketEndPoint endpoint)
     {
         var path = endpoint.ToString();
+        // bind() reports a missing directory as "Cannot assign requested address".
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null && !Directory.Exists(directory))
+        {
+            throw Failure(path, $"the directory {directory} does not exist");
+        }
         RemoveStale(endpoint, path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try

@@ -67,7 +67,7 @@ public sealed class RestApiLifecycleTests : IDisposable
     }
 
     [Fact]
-    public async Task A_live_socket_or_another_file_at_the_socket_path_is_never_removed()
+    public async Task A_live_socket_another_file_or_a_missing_directory_at_the_socket_path_is_an_error()
     {
         var path = Path.Combine(_dir, "api.sock");
         await using (var first = await RestApi.StartAsync(new TracerOptions { RestSocket = path }, _pids))
@@ -76,6 +76,10 @@ public sealed class RestApiLifecycleTests : IDisposable
             Assert.Equal($"--rest-socket {path}: another process is listening on it", busy.Message);
             await first.StopAsync();
         }
+
+        var missing = Path.Combine(_dir, "missing", "api.sock");
+        var noDirectory = await Assert.ThrowsAsync<StartupException>(() => RestApi.StartAsync(new TracerOptions { RestSocket = missing }, _pids));
+        Assert.Equal($"--rest-socket {missing}: the directory {Path.Combine(_dir, "missing")} does not exist", noDirectory.Message);
 
         var file = Path.Combine(_dir, "notes.txt");
         File.WriteAllText(file, "keep me");
