@@ -248,13 +248,14 @@ internal sealed class CommandLine
     private static string? ParseSocketPath(ArgumentResult result)
     {
         var token = Single(result);
-        // sun_path holds 108 bytes, the terminating NUL included.
-        if (token.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(token) > 107)
+        // Kestrel takes absolute paths only; sun_path holds 108 bytes, the terminating NUL included.
+        var path = token.Length > 0 ? Path.GetFullPath(token) : token;
+        if (path.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(path) > 107)
         {
-            result.AddError($"{OptionName(result)}: '{token}' is not a socket path of 1 to 107 bytes");
+            result.AddError($"{OptionName(result)}: '{token}' is not a socket path of 1 to 107 bytes (made absolute)");
             return null;
         }
-        return token;
+        return path;
     }
 
     private static int[] ParseFdList(ArgumentResult result)

@@ -41,7 +41,7 @@ public sealed class RestOptionsTests
     [InlineData("--rest-address: the REST API is off; enable it with --rest-port PORT or --rest-socket PATH", "-p", "1", "--rest-address", "0.0.0.0")]
     [InlineData("--api-token-file: the REST API is off; enable it with --rest-port PORT or --rest-socket PATH", "-p", "1", "--api-token-file", "/t")]
     [InlineData("--api-token-file: the path is empty", "-r", "9092", "--api-token-file", "")]
-    [InlineData("--rest-socket: '' is not a socket path of 1 to 107 bytes", "--rest-socket", "")]
+    [InlineData("--rest-socket: '' is not a socket path of 1 to 107 bytes (made absolute)", "--rest-socket", "")]
     [InlineData("--rest-port: '70000' is not a port from 0 to 65535", "--rest-port", "70000")]
     public void Bad_values_are_one_line_errors_naming_the_option(string expected, params string[] args)
     {
@@ -54,7 +54,13 @@ public sealed class RestOptionsTests
     {
         var path = "/" + new string('s', 107);
         Assert.Null(new CommandLine().Parse(["--rest-socket", path], out _, out var error));
-        Assert.Equal($"--rest-socket: '{path}' is not a socket path of 1 to 107 bytes", error);
+        Assert.Equal($"--rest-socket: '{path}' is not a socket path of 1 to 107 bytes (made absolute)", error);
+    }
+
+    [Fact]
+    public void A_relative_socket_path_is_made_absolute()
+    {
+        Assert.Equal(Path.Combine(Environment.CurrentDirectory, "wt.sock"), Parse("--rest-socket", "wt.sock").RestSocket);
     }
 
     [Fact]
