@@ -199,12 +199,12 @@ internal sealed class CommandLine
             error = "--api-token-file: the path is empty";
             return null;
         }
-        if (!options.RestApiEnabled && (Given(result, _restAddress) || options.ApiTokenFile is not null))
+        if (!options.AcceptsRegistrations && (Given(result, _restAddress) || options.ApiTokenFile is not null))
         {
             error = $"{(options.ApiTokenFile is not null ? "--api-token-file" : "--rest-address")}: the REST API is off; enable it with --rest-port PORT or --rest-socket PATH";
             return null;
         }
-        if (options.Pids.Count == 0 && options.Command.Count == 0 && !options.RestApiEnabled)
+        if (options.Pids.Count == 0 && options.Command.Count == 0 && !options.AcceptsRegistrations)
         {
             error = "nothing to trace: give -p PID, a command after --, or --rest-port PORT (or --rest-socket PATH) to register processes at run time";
             return null;
@@ -215,8 +215,6 @@ internal sealed class CommandLine
     /// <summary>True when the arguments ask for help or the version rather than a run.</summary>
     public static bool IsInformational(ParseResult result) =>
         result.Errors.Count == 0 && result.Action is not null; // the root has no action of its own: only --help and --version do
-
-    private static bool Given(ParseResult result, Option option) => result.GetResult(option) is { Implicit: false };
 
     private static string Single(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
 
@@ -233,6 +231,8 @@ internal sealed class CommandLine
         result.AddError($"{OptionName(result)}: '{token}' is not {expected}");
         return 0;
     }
+
+    private static bool Given(ParseResult result, Option option) => result.GetResult(option) is { Implicit: false };
 
     private static IPAddress ParseAddress(ArgumentResult result)
     {

@@ -25,7 +25,8 @@ internal sealed record TracerOptions
     /// <summary>The command to launch traced (after <c>--</c>); empty when none.</summary>
     public IReadOnlyList<string> Command { get; init; } = [];
 
-    public bool RestApiEnabled => RestPort > 0 || RestSocket is not null;
+    /// <summary>Processes can be registered at run time (the REST API is on), so running with none tracked is normal.</summary>
+    public bool AcceptsRegistrations => RestPort > 0 || RestSocket is not null;
 
     public static class Defaults
     {

@@ -42,7 +42,7 @@ internal sealed class TracerHost
         var reader = new EventReader(ring, pipeline, clock);
         var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
             tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); });
-        await using var api = _options.RestApiEnabled ? await RestApi.StartAsync(_options, pids) : null;
+        await using var api = _options.AcceptsRegistrations ? await RestApi.StartAsync(_options, pids) : null;
 
         foreach (var pid in _options.Pids)
         {

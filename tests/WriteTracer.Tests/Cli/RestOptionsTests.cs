@@ -10,10 +10,10 @@ public sealed class RestOptionsTests
     public void The_api_is_off_by_default_and_binds_loopback_when_enabled()
     {
         var off = Parse("-p", "1");
-        Assert.False(off.RestApiEnabled);
+        Assert.False(off.AcceptsRegistrations);
 
         var on = Parse("--rest-port", "9092");
-        Assert.True(on.RestApiEnabled);
+        Assert.True(on.AcceptsRegistrations);
         Assert.Equal(IPAddress.Loopback, on.RestAddress);
         Assert.Null(on.RestSocket);
         Assert.Null(on.ApiTokenFile);
@@ -24,7 +24,7 @@ public sealed class RestOptionsTests
     {
         var options = Parse("--rest-socket", "/run/wt.sock", "--api-token-file", "/etc/wt.token");
 
-        Assert.True(options.RestApiEnabled);
+        Assert.True(options.AcceptsRegistrations);
         Assert.Equal(0, options.RestPort);
         Assert.Equal("/run/wt.sock", options.RestSocket);
         Assert.Equal("/etc/wt.token", options.ApiTokenFile);
