@@ -10,7 +10,7 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BPF_OUT) -Ibpf
 CFLAGS     ?= -O2 -Wall -Wextra -Werror -pthread
 # What building and testing need on Debian 12; `make deps` installs what is missing.
-APT_PACKAGES := clang llvm libbpf-dev bpftool prometheus
+APT_PACKAGES := clang llvm libbpf-dev bpftool prometheus python3
 DOTNET_FLAGS := --nologo -v quiet -c $(CONFIG)
 UTILITIES  := $(BIN)/writer $(BIN)/echopid
 SOURCES    := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Net;
 using Serilog.Events;
 using WriteTracer.Bpf;
 
@@ -80,6 +81,27 @@ internal sealed class CommandLine
         CustomParser = r => ParseInt(r, Single(r), 0, 65535, "a port from 0 to 65535"),
     };
 
+    private readonly Option<IPAddress> _restAddress = new("--rest-address")
+    {
+        Description = "Address the REST API listens on; anything but loopback exposes it to the network",
+        HelpName = "ADDRESS",
+        DefaultValueFactory = _ => TracerOptions.Defaults.RestAddress,
+        CustomParser = ParseAddress,
+    };
+
+    private readonly Option<string?> _restSocket = new("--rest-socket")
+    {
+        Description = "Serve the REST API on this Unix socket (with or without --rest-port), created with mode 0600 [default: off]",
+        HelpName = "PATH",
+        CustomParser = ParseSocketPath,
+    };
+
+    private readonly Option<string?> _apiTokenFile = new("--api-token-file")
+    {
+        Description = "Require 'Authorization: Bearer TOKEN' on every REST request; TOKEN is this file's content [default: off]",
+        HelpName = "PATH",
+    };
+
     private readonly Option<bool> _noStdout = new("--no-stdout", "-q")
     {
         Description = "Do not write events to standard output [default: off]",
@@ -150,7 +172,8 @@ internal sealed class CommandLine
             "and streams each call as JSON.")
         {
             _pid, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _interval, _metricsPort,
-            _restPort, _noStdout, _captureBytes, _ringBuffer, _maxTracked, _attach, _captureAt, _logLevel, _command,
+            _restPort, _restAddress, _restSocket, _apiTokenFile, _noStdout, _captureBytes, _ringBuffer, _maxTracked,
+            _attach, _captureAt, _logLevel, _command,
         };
         EnvironmentOptions.Document(Root);
     }
@@ -198,6 +221,9 @@ internal sealed class CommandLine
             TrackingInterval = TimeSpan.FromSeconds(result.GetValue(_interval)),
             MetricsPort = result.GetValue(_metricsPort),
             RestPort = result.GetValue(_restPort),
+            RestAddress = result.GetValue(_restAddress)!,
+            RestSocket = result.GetValue(_restSocket),
+            ApiTokenFile = result.GetValue(_apiTokenFile),
             NoStdout = result.GetValue(_noStdout),
             CaptureBytes = result.GetValue(_captureBytes),
             RingBufferMegabytes = result.GetValue(_ringBuffer),
@@ -218,9 +244,19 @@ internal sealed class CommandLine
             error = "--file-output: the path is empty";
             return null;
         }
-        if (options.Pids.Count == 0 && options.Command.Count == 0 && options.RestPort == 0)
+        if (options.ApiTokenFile is { Length: 0 })
         {
-            error = "nothing to trace: give -p PID, a command after --, or --rest-port PORT to register processes at run time";
+            error = "--api-token-file: the path is empty";
+            return null;
+        }
+        if (!options.AcceptsRegistrations && (Given(result, _restAddress) || options.ApiTokenFile is not null))
+        {
+            error = $"{(options.ApiTokenFile is not null ? "--api-token-file" : "--rest-address")}: the REST API is off; enable it with --rest-port PORT or --rest-socket PATH";
+            return null;
+        }
+        if (options.Pids.Count == 0 && options.Command.Count == 0 && !options.AcceptsRegistrations)
+        {
+            error = "nothing to trace: give -p PID, a command after --, or --rest-port PORT (or --rest-socket PATH) to register processes at run time";
             return null;
         }
         return options;
@@ -255,6 +291,32 @@ internal sealed class CommandLine
         }
         result.AddError($"{OptionName(result)}: '{token}' is not {expected}");
         return 0;
+    }
+
+    private static bool Given(ParseResult result, Option option) => result.GetResult(option) is { Implicit: false };
+
+    private static IPAddress ParseAddress(ArgumentResult result)
+    {
+        var token = Single(result);
+        if (IPAddress.TryParse(token, out var address))
+        {
+            return address;
+        }
+        result.AddError($"{OptionName(result)}: '{token}' is not an IPv4 or IPv6 address");
+        return IPAddress.Loopback;
+    }
+
+    private static string? ParseSocketPath(ArgumentResult result)
+    {
+        var token = Single(result);
+        // Kestrel takes absolute paths only; sun_path holds 108 bytes, the terminating NUL included.
+        var path = token.Length > 0 ? Path.GetFullPath(token) : token;
+        if (path.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(path) > 107)
+        {
+            result.AddError($"{OptionName(result)}: '{token}' is not a socket path of 1 to 107 bytes (made absolute)");
+            return null;
+        }
+        return path;
     }
 
     private static int[] ParseFdList(ArgumentResult result)

@@ -12,6 +12,11 @@ internal sealed record TracerOptions
     public TimeSpan TrackingInterval { get; init; } = TimeSpan.FromSeconds(Defaults.TrackingIntervalSeconds);
     public int MetricsPort { get; init; } = Defaults.MetricsPort;
     public int RestPort { get; init; }
+    public System.Net.IPAddress RestAddress { get; init; } = Defaults.RestAddress;
+    /// <summary>A Unix socket the REST API also listens on; null when none.</summary>
+    public string? RestSocket { get; init; }
+    /// <summary>A file holding the bearer token every REST request must present; null when none.</summary>
+    public string? ApiTokenFile { get; init; }
     public bool NoStdout { get; init; }
     public int CaptureBytes { get; init; } = Defaults.CaptureBytes;
     public int RingBufferMegabytes { get; init; } = Defaults.RingBufferMegabytes;
@@ -22,8 +27,8 @@ internal sealed record TracerOptions
     /// <summary>The command to launch traced (after <c>--</c>); empty when none.</summary>
     public IReadOnlyList<string> Command { get; init; } = [];
 
-    /// <summary>Processes can be registered at run time, so running with none tracked is normal.</summary>
-    public bool AcceptsRegistrations => RestPort > 0;
+    /// <summary>Processes can be registered at run time (the REST API is on), so running with none tracked is normal.</summary>
+    public bool AcceptsRegistrations => RestPort > 0 || RestSocket is not null;
 
     public static class Defaults
     {
@@ -34,5 +39,6 @@ internal sealed record TracerOptions
         public const int CaptureBytes = 256;
         public const int RingBufferMegabytes = 8;
         public const int MaxTrackedProcesses = 65536;
+        public static readonly System.Net.IPAddress RestAddress = System.Net.IPAddress.Loopback;
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
+using Serilog.Extensions.Logging;
 
 namespace WriteTracer.Diagnostics;
 
@@ -26,8 +27,14 @@ internal static class Logging
     public static void UseForAspNetCore(ILoggingBuilder logging)
     {
         logging.ClearProviders();
-        logging.AddSerilog(dispose: false);
+        // AddProvider rather than AddSerilog: AddSerilog also adds a Trace-level rule for its
+        // provider, and provider rules outrank the category filters below, letting
+        // Kestrel's information messages through.
+        logging.AddProvider(new SerilogLoggerProvider(dispose: false));
         logging.AddFilter("Microsoft.AspNetCore", Microsoft.Extensions.Logging.LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting", Microsoft.Extensions.Logging.LogLevel.Warning);
+        // A server that cannot start (a busy port) is reported by the tracer in one line;
+        // the host would also log it, with a stack trace.
+        logging.AddFilter("Microsoft.Extensions.Hosting", Microsoft.Extensions.Logging.LogLevel.Critical);
     }
 }

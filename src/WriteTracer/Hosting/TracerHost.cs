@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Serilog;
+using WriteTracer.Api;
 using WriteTracer.Bpf;
 using WriteTracer.Cli;
 using WriteTracer.Events;
@@ -42,6 +43,7 @@ internal sealed class TracerHost
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
         var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
             tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); });
+        await using var api = _options.AcceptsRegistrations ? await RestApi.StartAsync(_options, pids) : null;
 
         foreach (var pid in _options.Pids)
         {
@@ -60,12 +62,17 @@ internal sealed class TracerHost
         var stopReader = new CancellationTokenSource();
         var readerThread = new Thread(() => RunReader(reader, stopReader.Token)) { Name = "ring-reader", IsBackground = true };
         readerThread.Start();
+        api?.MarkReady();
         launched?.Release();
         Log.Information("tracing writes of {Processes} processes ({Threads} threads) via {Hook}; capture {Capture} bytes per write",
             pids.TrackedProcesses, pids.TrackedThreads, bpf.Hook.ToString().ToLowerInvariant(), _options.CaptureBytes);
 
         var exitCode = await SuperviseAsync(pids, launched);
 
+        if (api is not null)
+        {
+            await api.StopAsync();
+        }
         bpf.Detach();
         stopReader.Cancel();
         readerThread.Join();

@@ -17,6 +17,15 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "mkfifo", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         internal static partial int MkFifo(string path, uint mode);
 
+        [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
+        internal static partial int FChmod(SafeHandle fd, uint mode);
+
+        [LibraryImport(Library, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        internal static partial int StatX(int directoryFd, string path, int flags, uint mask, out StatX buffer);
+
+        [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
+        internal static partial int Close(int fd);
+
         [LibraryImport(Library, EntryPoint = "geteuid")]
         internal static partial uint GetEUid();
 
@@ -45,6 +54,13 @@ internal static partial class Interop
 
         internal static string ErrorText(int errno) =>
             Marshal.PtrToStringUTF8((nint)StrError(errno)) ?? $"errno {errno}";
+
+        /// <summary>statx: relative to the working directory; do not follow a final symlink; the file type; its permissions.</summary>
+        internal const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
+        internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2;
+
+        /// <summary>st_mode file types.</summary>
+        internal const int S_IFMT = 0xF000, S_IFSOCK = 0xC000;
 
         internal const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, E2BIG = 7, EBADF = 9,
             EAGAIN = 11, ENOMEM = 12, EACCES = 13, EEXIST = 17, EINVAL = 22, ENOSPC = 28, ENOTSUP = 95;

@@ -34,17 +34,27 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         {
             return new(RegistrationStatus.InvalidPid, pid);
         }
+        var pidMax = proc.PidMax();
+        if (pid > pidMax)
+        {
+            return new(RegistrationStatus.OutOfRange, pid, Limit: pidMax);
+        }
         if (pid == selfPid)
         {
             return new(RegistrationStatus.Self, pid);
         }
         lock (_lock)
         {
-            if (_roots.ContainsKey(pid))
+            if (_roots.TryGetValue(pid, out var registered))
             {
-                return new(RegistrationStatus.AlreadyRegistered, pid, pid);
+                if (IsSameProcess(registered))
+                {
+                    return new(RegistrationStatus.AlreadyRegistered, pid, pid);
+                }
+                // Exited (and maybe reused) since the last reconciliation: the old registration goes now.
+                DropExited(registered);
             }
-            if (map.TryGetRoot(pid, out var owner))
+            if (TryGetLiveOwner(pid, registering: 0, out var owner))
             {
                 return new(RegistrationStatus.AlreadyTracked, pid, owner);
             }
@@ -52,17 +62,18 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
             {
                 return new(RegistrationStatus.NotFound, pid);
             }
+            if (proc.TryReadThreadGroup(pid, out var tgid) && tgid != pid)
+            {
+                return new(RegistrationStatus.Thread, pid, tgid);
+            }
 
             // Hooks first, so whatever the process forks from now on is inherited in the kernel.
             setTracing(true);
-            var added = new List<int>();
-            var status = AddTree(pid, stat.StartTime, added);
+            var status = AddTree(pid, stat.StartTime);
             if (status != RegistrationStatus.Registered)
             {
-                foreach (var tracked in added)
-                {
-                    map.Remove(tracked);
-                }
+                // Everything under this pid goes, including children the kernel added at fork meanwhile.
+                RemoveTree(pid);
                 UpdateTracing();
                 return new(status, pid, status == RegistrationStatus.AlreadyTracked && map.TryGetRoot(pid, out owner) ? owner : 0);
             }
@@ -74,19 +85,28 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         }
     }
 
-    /// <summary>Unregisters a root and untracks its whole tree; false when pid is not a registered root.</summary>
-    public bool Unregister(int pid)
+    /// <summary>Unregisters a root and untracks its whole tree; null when pid is not a registered root.</summary>
+    public RootProcess? Unregister(int pid)
     {
         lock (_lock)
         {
-            if (!_roots.Remove(pid))
+            if (!_roots.Remove(pid, out var root))
             {
-                return false;
+                return null;
             }
             RemoveTree(pid);
             UpdateTracing();
             Recount();
-            return true;
+            return root;
+        }
+    }
+
+    /// <summary>The registered root whose tree includes pid (pid itself for a root); null when pid is not tracked.</summary>
+    public int? RootOf(int pid)
+    {
+        lock (_lock)
+        {
+            return _roots.ContainsKey(pid) ? pid : TryGetLiveOwner(pid, registering: 0, out var owner) ? owner : null;
         }
     }
 
@@ -113,11 +133,9 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         {
             foreach (var root in _roots.Values.ToList())
             {
-                if (!proc.IsAlive(root.Pid, out var stat) || stat.StartTime != root.StartTime)
+                if (!IsSameProcess(root))
                 {
-                    Log.Information("process {Pid} ({Comm}) exited; unregistered with its descendants", root.Pid, root.Comm);
-                    _roots.Remove(root.Pid);
-                    RemoveTree(root.Pid);
+                    DropExited(root);
                 }
             }
             foreach (var (pid, rootPid) in map.Snapshot())
@@ -129,8 +147,7 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
             }
             foreach (var root in _roots.Values)
             {
-                var added = new List<int>();
-                if (AddDescendants(root.Pid, added) == RegistrationStatus.MapFull)
+                if (AddDescendants(root.Pid) == RegistrationStatus.MapFull)
                 {
                     Log.Warning("the tracked-process map is full: some descendants of {Pid} are not traced", root.Pid);
                 }
@@ -140,8 +157,18 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         }
     }
 
+    /// <summary>True while the root's pid still names the process that was registered (alive, same start time).</summary>
+    private bool IsSameProcess(RootProcess root) => proc.IsAlive(root.Pid, out var stat) && stat.StartTime == root.StartTime;
+
+    private void DropExited(RootProcess root)
+    {
+        Log.Information("process {Pid} ({Comm}) exited; unregistered with its descendants", root.Pid, root.Comm);
+        _roots.Remove(root.Pid);
+        RemoveTree(root.Pid);
+    }
+
     /// <summary>Adds the root, checks it is still the same process, then adds its descendants.</summary>
-    private RegistrationStatus AddTree(int pid, ulong startTime, List<int> added)
+    private RegistrationStatus AddTree(int pid, ulong startTime)
     {
         switch (map.TryAdd(pid, pid))
         {
@@ -150,13 +177,12 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
             case TrackedMapResult.AlreadyPresent:
                 return RegistrationStatus.AlreadyTracked;
         }
-        added.Add(pid);
         // The pid may have died and been reused between the first look and the map update.
         if (!proc.IsAlive(pid, out var now) || now.StartTime != startTime)
         {
             return RegistrationStatus.NotFound;
         }
-        return AddDescendants(pid, added);
+        return AddDescendants(pid);
     }
 
     /// <summary>
@@ -164,7 +190,7 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
     /// walk adds nothing: a process forked before its parent entered the map is found
     /// by the next walk. Other roots' subtrees and the tracer itself are left alone.
     /// </summary>
-    private RegistrationStatus AddDescendants(int rootPid, List<int> added)
+    private RegistrationStatus AddDescendants(int rootPid)
     {
         bool addedAny;
         do
@@ -180,7 +206,7 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
                     {
                         continue;
                     }
-                    if (map.TryGetRoot(child, out var owner))
+                    if (TryGetLiveOwner(child, rootPid, out var owner))
                     {
                         if (owner == rootPid)
                         {
@@ -199,7 +225,6 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
                         case TrackedMapResult.Full:
                             return RegistrationStatus.MapFull;
                         case TrackedMapResult.Added:
-                            added.Add(child);
                             addedAny = true;
                             break;
                     }
@@ -209,6 +234,27 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         }
         while (addedAny);
         return RegistrationStatus.Registered;
+    }
+
+    /// <summary>
+    /// The root pid's map entry points to, when that root is registered (or is the one
+    /// being registered). An entry left behind by a removed tree (a child forked while
+    /// the tree was being removed) is stale: it is dropped here rather than reported
+    /// as belonging to a root that no longer exists.
+    /// </summary>
+    private bool TryGetLiveOwner(int pid, int registering, out int owner)
+    {
+        if (!map.TryGetRoot(pid, out owner))
+        {
+            return false;
+        }
+        if (owner == registering || _roots.ContainsKey(owner))
+        {
+            return true;
+        }
+        map.Remove(pid);
+        owner = 0;
+        return false;
     }
 
     /// <summary>

@@ -6,6 +6,9 @@ namespace WriteTracer.Tracking;
 /// </summary>
 internal sealed class ProcFs(string root = "/proc")
 {
+    /// <summary>PID_MAX_LIMIT on 64-bit kernels: no process id is larger.</summary>
+    public const int PidMaxLimit = 4_194_304;
+
     public string Root => root;
 
     /// <summary>False when the process does not exist (or vanished while being read).</summary>
@@ -18,6 +21,33 @@ internal sealed class ProcFs(string root = "/proc")
 
     /// <summary>A live process: present and not a zombie.</summary>
     public bool IsAlive(int pid, out ProcessStat stat) => TryReadStat(pid, out stat) && !stat.IsZombie;
+
+    /// <summary>
+    /// The thread group (process) a task id belongs to, from the Tgid line of its status
+    /// file: /proc also answers for a thread's id, which is no process of its own.
+    /// False when the status cannot be read.
+    /// </summary>
+    public bool TryReadThreadGroup(int pid, out int tgid)
+    {
+        tgid = 0;
+        var text = TryReadText(Path.Combine(root, Number(pid), "status"));
+        if (text is null)
+        {
+            return false;
+        }
+        foreach (var line in text.AsSpan().EnumerateLines())
+        {
+            if (line.StartsWith("Tgid:", StringComparison.Ordinal))
+            {
+                return int.TryParse(line["Tgid:".Length..].Trim(), out tgid);
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The largest process id the kernel hands out (sys/kernel/pid_max); the kernel's limit when unreadable.</summary>
+    public int PidMax() =>
+        int.TryParse(TryReadText(Path.Combine(root, "sys", "kernel", "pid_max")), out var max) && max > 0 ? max : PidMaxLimit;
 
     public IReadOnlyList<int> Threads(int pid) => NumericEntries(Path.Combine(root, Number(pid), "task"));
 

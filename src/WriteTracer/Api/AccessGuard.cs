@@ -1,0 +1,70 @@
+using System.Net;
+using Serilog;
+
+namespace WriteTracer.Api;
+
+/// <summary>
+/// The checks every request passes before a handler runs, and the last word on any
+/// failure inside one, so that even an unexpected error answers in the API's JSON.
+/// </summary>
+/// <param name="token">The bearer token every request must present; null when none is required.</param>
+/// <param name="loopbackOnly">
+/// The TCP listener is on loopback: only a Host naming localhost or a loopback address is
+/// accepted, which stops a web page from reaching the API through DNS rebinding.
+/// </param>
+internal sealed class AccessGuard(BearerToken? token, bool loopbackOnly)
+{
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        // Error sentences echo request text; no browser may read a response as anything but JSON.
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        // Unix-socket connections have no IP address; their access is the socket file's mode.
+        var overTcp = context.Connection.LocalIpAddress is not null;
+        if (loopbackOnly && overTcp && !IsLoopbackHost(context.Request.Host.Host))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+                $"Host '{Shorten(context.Request.Host.Value)}' is not accepted: the API listens on loopback, so the Host must be localhost or a loopback address");
+            return;
+        }
+        if (token is not null && !token.IsPresentedIn(context.Request.Headers.Authorization))
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await WriteErrorAsync(context, StatusCodes.Status401Unauthorized,
+                "this API requires 'Authorization: Bearer TOKEN' with the token of --api-token-file");
+            return;
+        }
+        try
+        {
+            await next(context);
+        }
+        catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+        {
+            await WriteErrorAsync(context, e.StatusCode, $"bad request: {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // The client went away mid-request (a reset, an aborted read): nobody to answer.
+            Log.Debug("REST {Method} {Path}: the client went away ({Reason})", context.Request.Method, context.Request.Path, e.Message);
+            context.Abort();
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            Log.Error(e, "REST {Method} {Path} failed", context.Request.Method, context.Request.Path);
+            await WriteErrorAsync(context, StatusCodes.Status500InternalServerError, $"internal error: {e.Message}");
+        }
+    }
+
+    public static Task WriteErrorAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new ErrorResponse(message), ApiJsonContext.Relaxed.ErrorResponse);
+    }
+
+    /// <summary>Request text echoed in an error, cut so a huge path or header does not come back whole.</summary>
+    public static string Shorten(string? text) => text is null ? "" : text.Length <= 80 ? text : text[..80] + "…";
+
+    private static bool IsLoopbackHost(string host) =>
+        host.Length == 0 // HTTP/1.0 without Host: no browser sends that
+        || host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+}

@@ -1,0 +1,4 @@
+namespace WriteTracer.Api;
+
+/// <summary>The body of a healthy GET /healthz.</summary>
+internal sealed record HealthResponse(string Status);

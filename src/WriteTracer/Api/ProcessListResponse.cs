@@ -1,0 +1,4 @@
+namespace WriteTracer.Api;
+
+/// <summary>The body of GET /pids: every registered process, oldest registration first.</summary>
+internal sealed record ProcessListResponse(IReadOnlyList<ProcessResponse> Processes, int Total);
