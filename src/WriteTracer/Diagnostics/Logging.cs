@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
+using Serilog.Extensions.Logging;
 
 namespace WriteTracer.Diagnostics;
 
@@ -27,7 +28,9 @@ internal static class Logging
     {
         logging.ClearProviders();
         logging.AddSerilog(dispose: false);
-        logging.AddFilter("Microsoft.AspNetCore", Microsoft.Extensions.Logging.LogLevel.Warning);
-        logging.AddFilter("Microsoft.Hosting", Microsoft.Extensions.Logging.LogLevel.Warning);
+        logging.AddFilter<SerilogLoggerProvider>("Microsoft.AspNetCore", Microsoft.Extensions.Logging.LogLevel.Warning);
+        logging.AddFilter<SerilogLoggerProvider>("Microsoft.Hosting", Microsoft.Extensions.Logging.LogLevel.Warning);
+        // A server that cannot start surfaces as one start-up error line; the host's own report would repeat it with a stack.
+        logging.AddFilter<SerilogLoggerProvider>("Microsoft.Extensions.Hosting", Microsoft.Extensions.Logging.LogLevel.Critical);
     }
 }

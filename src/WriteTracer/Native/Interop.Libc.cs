@@ -20,6 +20,20 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "geteuid")]
         internal static partial uint GetEUid();
 
+        [LibraryImport(Library, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        internal static partial int StatX(int directoryFd, string path, int flags, uint mask, out StatXBuffer buffer);
+
+        /// <summary>struct statx (the same layout on every architecture); only what is read here is named.</summary>
+        [StructLayout(LayoutKind.Explicit, Size = 256)]
+        internal struct StatXBuffer
+        {
+            [FieldOffset(28)] public ushort Mode;
+        }
+
+        internal const int AT_FDCWD = -100;
+        internal const uint STATX_TYPE = 1;
+        internal const ushort S_IFMT = 0xF000, S_IFREG = 0x8000;
+
         [LibraryImport(Library, EntryPoint = "strerror")]
         private static partial byte* StrError(int errno);
 
