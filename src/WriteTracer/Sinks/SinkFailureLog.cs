@@ -4,14 +4,15 @@ namespace WriteTracer.Sinks;
 
 /// <summary>
 /// Reports a sink's delivery failures without flooding the log: at most one line per
-/// interval, each with the events dropped since the previous line, and a line when
-/// delivery works again (subject to the same limit).
+/// interval, each with the events dropped since the previous line, and one line when
+/// delivery works again after a reported failure.
 /// </summary>
-internal sealed class SinkFailureLog(string stage, TimeSpan interval, TimeProvider? time = null)
+internal sealed class SinkFailureLog(string stage, TimeSpan interval, TimeProvider? time = null, Serilog.ILogger? log = null)
 {
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(10);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Serilog.ILogger _log = log ?? Log.Logger;
     private long? _lastLine;
     private long _unreportedDrops;
     private bool _failing;
@@ -30,11 +31,11 @@ internal sealed class SinkFailureLog(string stage, TimeSpan interval, TimeProvid
         }
         if (_unreportedDrops > 0)
         {
-            Log.Warning("{Stage} sink: {Reason}; {Dropped} events dropped", stage, reason, _unreportedDrops);
+            _log.Warning("{Stage} sink: {Reason}; {Dropped} events dropped", stage, reason, _unreportedDrops);
         }
         else
         {
-            Log.Warning("{Stage} sink: {Reason}; retrying", stage, reason);
+            _log.Warning("{Stage} sink: {Reason}; retrying", stage, reason);
         }
         _unreportedDrops = 0;
         _failureReported = true;
@@ -48,15 +49,17 @@ internal sealed class SinkFailureLog(string stage, TimeSpan interval, TimeProvid
             return;
         }
         _failing = false;
-        if (_failureReported && TryTakeLine())
+        // After a reported failure not rate-limited: it follows a failure line, which is.
+        if (_failureReported || (_unreportedDrops > 0 && TryTakeLine()))
         {
+            _lastLine = _time.GetTimestamp();
             if (_unreportedDrops > 0)
             {
-                Log.Information("{Stage} sink: delivering again; {Dropped} more events were dropped", stage, _unreportedDrops);
+                _log.Information("{Stage} sink: delivering again; {Dropped} more events were dropped", stage, _unreportedDrops);
             }
             else
             {
-                Log.Information("{Stage} sink: delivering again", stage);
+                _log.Information("{Stage} sink: delivering again", stage);
             }
             _unreportedDrops = 0;
             _failureReported = false;
