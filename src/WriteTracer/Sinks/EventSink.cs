@@ -52,12 +52,15 @@ internal abstract class EventSink : IDisposable
 
     public void Start() => _worker.Start();
 
-    /// <summary>Queues the batch, or counts its events as dropped when the queue is full.</summary>
+    /// <summary>
+    /// Queues the batch, or counts its events as dropped when the queue is full. An
+    /// empty queue takes any batch, so a capacity smaller than a batch still delivers.
+    /// </summary>
     public void Offer(EventBatch batch)
     {
         lock (_gate)
         {
-            if (!_completing && _queuedEvents + batch.Count <= _capacityEvents)
+            if (!_completing && (_queuedEvents == 0 || _queuedEvents + batch.Count <= _capacityEvents))
             {
                 Enqueue(batch);
                 _queuedEvents += batch.Count;
