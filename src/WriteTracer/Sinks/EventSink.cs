@@ -13,6 +13,9 @@ internal abstract class EventSink : IDisposable
     /// <summary>Share of the completion deadline a sink may spend before it must stop trying to deliver.</summary>
     private const double FlushShareOfDeadline = 0.8;
 
+    /// <summary>Queued batches beyond which sparse ones are compacted (see <see cref="Enqueue"/>).</summary>
+    private const int CoalesceAfterBatches = 8;
+
     private readonly Queue<EventBatch> _queue = new();
     private readonly object _gate = new();
     private readonly long _capacityEvents;
@@ -123,15 +126,15 @@ internal abstract class EventSink : IDisposable
     protected void CountDropped(long events) => Interlocked.Add(ref _dropped, events);
 
     /// <summary>
-    /// Shares the batch with the queue. While the sink is behind, a batch that fills
-    /// little of its buffer is copied into a batch of the sink's own instead, so a
-    /// backlog of sparse batches (a few events per reader poll) costs memory in
-    /// proportion to its events rather than a whole buffer per poll.
+    /// Shares the batch with the queue. Once the sink is several batches behind, a
+    /// batch that fills little of its buffer is copied into a batch of the sink's own
+    /// instead, so a long backlog of sparse batches (a few events per reader poll)
+    /// costs memory in proportion to its events rather than a whole buffer per poll.
     /// </summary>
     private void Enqueue(EventBatch batch)
     {
         var sparse = batch.Length < batch.Buffer.Length / 4;
-        if (_queue.Count == 0 || !sparse)
+        if (_queue.Count < CoalesceAfterBatches || !sparse)
         {
             batch.AddReference();
             _queue.Enqueue(batch);

@@ -1,0 +1,59 @@
+using System.Text;
+using WriteTracer.Events;
+using WriteTracer.Sinks;
+
+namespace WriteTracer.Tests.Infrastructure;
+
+/// <summary>
+/// A sink that copies what it receives (batches are recycled once released) and can be
+/// held inside <see cref="EventSink.Write"/> or made to fail, to drive the base class's accounting.
+/// </summary>
+internal sealed class RecordingSink(long capacityEvents = 1 << 20) : EventSink("test", capacityEvents, TimeSpan.FromSeconds(30))
+{
+    private readonly ManualResetEventSlim _released = new(initialState: true);
+    private readonly SemaphoreSlim _entered = new(0);
+
+    public List<RecordedEvent> Events { get; } = [];
+
+    public List<RecordedBatch> Batches { get; } = [];
+
+    public int CompletedCalls { get; private set; }
+
+    /// <summary>When it returns true for a batch, Write throws before accounting for it.</summary>
+    public Func<EventBatch, bool>? FailWhen { get; set; }
+
+    /// <summary>From now on Write waits inside until <see cref="Release"/>.</summary>
+    public void Hold() => _released.Reset();
+
+    public void Release() => _released.Set();
+
+    /// <summary>Waits until the worker has entered Write (once per call to Write).</summary>
+    public void WaitUntilWriting() =>
+        Assert.True(_entered.Wait(Poll.Limit), "the sink's worker never called Write");
+
+    protected override void Write(EventBatch batch)
+    {
+        _entered.Release();
+        Assert.True(_released.Wait(Poll.Limit), "the test never released the sink");
+        if (FailWhen?.Invoke(batch) == true)
+        {
+            throw new InvalidOperationException("a failing sink");
+        }
+        Batches.Add(new RecordedBatch(batch.Count, batch.Length, batch.Buffer.Length, batch.Bytes.ToArray()));
+        for (var i = 0; i < batch.Count; i++)
+        {
+            Events.Add(new RecordedEvent(Encoding.UTF8.GetString(batch.Line(i)), batch.Entries[i].RootPid, batch.Entries[i].UnixNanoseconds));
+        }
+        CountDelivered(batch.Count);
+    }
+
+    protected override void OnCompleted() => CompletedCalls++;
+
+    /// <summary>Lets a held worker go, so a failed test does not leave it waiting.</summary>
+    public override void Dispose() => Release();
+}
+
+internal sealed record RecordedEvent(string Line, uint RootPid, long UnixNanoseconds);
+
+/// <param name="BufferLength">The batch's capacity in bytes.</param>
+internal sealed record RecordedBatch(int Count, int Length, int BufferLength, byte[] Bytes);
