@@ -163,7 +163,8 @@ internal sealed class CommandLine
             "and streams each call as JSON.")
         {
             _pid, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiQueue,
-            _interval, _metricsPort, _metricsAddress, _restPort, _noStdout, _captureBytes, _ringBuffer, _maxTracked, _logLevel, _command,
+            _interval, _metricsPort, _metricsAddress, _restPort, _noStdout, _captureBytes, _ringBuffer,
+            _maxTracked, _logLevel, _command,
         };
     }
 

@@ -42,7 +42,7 @@ internal sealed class RotatingFileSink : EventSink
     public string FilePath => _path;
 
     /// <summary>The backup of the given generation (1 = newest).</summary>
-    public string Backup(int generation) => $"{_path}.{generation}";
+    private string Backup(int generation) => $"{_path}.{generation}";
 
     /// <summary>Rotates what a previous run left at the path, so nothing is overwritten.</summary>
     protected override void OnStarted() => TryOpen(eventsAtStake: 0);

@@ -97,16 +97,15 @@ internal sealed class LokiSink : EventSink
         try
         {
             _client.Encode(_pending);
-            Deliver(events);
         }
         catch (Exception e)
         {
-            GiveUp(events, $"the push could not be built ({e.Message})");
-        }
-        finally
-        {
             _pending.Reset();
+            GiveUp(events, $"the push could not be built ({e.Message})");
+            return;
         }
+        _pending.Reset();
+        Deliver(events);
     }
 
     private void Deliver(int events)
@@ -122,6 +121,11 @@ internal sealed class LokiSink : EventSink
             catch (OperationCanceledException)
             {
                 GiveUp(events, "the shutdown deadline passed before Loki answered");
+                return;
+            }
+            catch (Exception e)
+            {
+                GiveUp(events, $"the push failed unexpectedly ({e.Message})");
                 return;
             }
             switch (result.Outcome)
