@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using Serilog.Events;
 using WriteTracer.Bpf;
+using WriteTracer.Sinks.Loki;
 
 namespace WriteTracer.Cli;
 
@@ -57,6 +58,29 @@ internal sealed class CommandLine
         CustomParser = ParseLokiUrl,
     };
 
+    private readonly Option<KeyValuePair<string, string>[]> _lokiLabels = new("--loki-label")
+    {
+        Description = $"Label added to every Loki stream besides job, host and root_pid (repeatable, at most {LokiPushClient.MaxExtraLabels}) [default: none]",
+        HelpName = "NAME=VALUE",
+        CustomParser = ParseLokiLabels,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private readonly Option<string?> _lokiTenant = new("--loki-tenant")
+    {
+        Description = "Loki tenant, sent as X-Scope-OrgID [default: none]",
+        HelpName = "TENANT",
+        CustomParser = ParseLokiTenant,
+    };
+
+    private readonly Option<int> _lokiQueue = new("--loki-queue-events")
+    {
+        Description = "Events held for Loki while it is slow or down; beyond that they are dropped and counted",
+        HelpName = "N",
+        DefaultValueFactory = _ => TracerOptions.Defaults.LokiQueueEvents,
+        CustomParser = r => ParseInt(r, Single(r), 1, 10_000_000, "a number of events from 1 to 10000000"),
+    };
+
     private readonly Option<double> _interval = new("--tracking-interval", "-i")
     {
         Description = "Seconds between reconciliations of the tracked processes with /proc",
@@ -71,6 +95,14 @@ internal sealed class CommandLine
         HelpName = "PORT",
         DefaultValueFactory = _ => TracerOptions.Defaults.MetricsPort,
         CustomParser = r => ParseInt(r, Single(r), 0, 65535, "a port from 0 to 65535"),
+    };
+
+    private readonly Option<IPAddress> _metricsAddress = new("--metrics-address")
+    {
+        Description = "Address the /metrics endpoint listens on (0.0.0.0: every IPv4 interface)",
+        HelpName = "ADDRESS",
+        DefaultValueFactory = _ => IPAddress.Any,
+        CustomParser = ParseAddress,
     };
 
     private readonly Option<int> _restPort = new("--rest-port", "-r")
@@ -171,9 +203,9 @@ internal sealed class CommandLine
             "Traces the write(2) calls of processes, their threads and descendants with eBPF, " +
             "and streams each call as JSON.")
         {
-            _pid, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _interval, _metricsPort,
-            _restPort, _restAddress, _restSocket, _apiTokenFile, _noStdout, _captureBytes, _ringBuffer, _maxTracked,
-            _attach, _captureAt, _logLevel, _command,
+            _pid, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiQueue,
+            _interval, _metricsPort, _metricsAddress, _restPort, _restAddress, _restSocket, _apiTokenFile,
+            _noStdout, _captureBytes, _ringBuffer, _maxTracked, _attach, _captureAt, _logLevel, _command,
         };
         EnvironmentOptions.Document(Root);
     }
@@ -218,8 +250,12 @@ internal sealed class CommandLine
             MaxRecordsPerFile = result.GetValue(_maxRecords),
             MaxBackups = result.GetValue(_maxBackups),
             LokiEndpoint = result.GetValue(_loki),
+            LokiLabels = result.GetValue(_lokiLabels) ?? [],
+            LokiTenant = result.GetValue(_lokiTenant),
+            LokiQueueEvents = result.GetValue(_lokiQueue),
             TrackingInterval = TimeSpan.FromSeconds(result.GetValue(_interval)),
             MetricsPort = result.GetValue(_metricsPort),
+            MetricsAddress = result.GetValue(_metricsAddress) ?? IPAddress.Any,
             RestPort = result.GetValue(_restPort),
             RestAddress = result.GetValue(_restAddress)!,
             RestSocket = result.GetValue(_restSocket),
@@ -242,6 +278,11 @@ internal sealed class CommandLine
         if (options.FileOutput is { Length: 0 })
         {
             error = "--file-output: the path is empty";
+            return null;
+        }
+        if (options.LokiEndpoint is null && FirstGiven(result, _lokiLabels, _lokiTenant, _lokiQueue) is { } lokiOption)
+        {
+            error = $"{lokiOption.Name} needs --loki-endpoint";
             return null;
         }
         if (options.ApiTokenFile is { Length: 0 })
@@ -276,6 +317,10 @@ internal sealed class CommandLine
         var afterSeparator = separator < 0 ? 0 : args.Count - separator - 1;
         return command.Count > afterSeparator ? command[0] : null;
     }
+
+    /// <summary>The first of the options the arguments name explicitly (defaults do not count).</summary>
+    private static Option? FirstGiven(ParseResult result, params Option[] options) =>
+        options.FirstOrDefault(o => result.GetResult(o) is { Implicit: false });
 
     private static string Single(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
 
@@ -363,6 +408,46 @@ internal sealed class CommandLine
         }
         result.AddError($"{OptionName(result)}: '{token}' is not an http:// or https:// URL");
         return null;
+    }
+
+    private static KeyValuePair<string, string>[] ParseLokiLabels(ArgumentResult result)
+    {
+        var labels = new List<KeyValuePair<string, string>>();
+        foreach (var token in result.Tokens)
+        {
+            var equals = token.Value.IndexOf('=');
+            if (equals < 0)
+            {
+                result.AddError($"{OptionName(result)}: '{token.Value}' is not NAME=VALUE");
+                return [];
+            }
+            var (name, value) = (token.Value[..equals], token.Value[(equals + 1)..]);
+            var error = LokiPushClient.LabelError(name, value)
+                ?? (labels.Any(l => l.Key == name) ? $"the label '{name}' is given twice" : null);
+            if (error is not null)
+            {
+                result.AddError($"{OptionName(result)}: {error}");
+                return [];
+            }
+            labels.Add(new(name, value));
+        }
+        if (labels.Count > LokiPushClient.MaxExtraLabels)
+        {
+            result.AddError($"{OptionName(result)}: at most {LokiPushClient.MaxExtraLabels} labels (Loki allows {LokiPushClient.MaxLabels} per stream, the tracer sets {LokiPushClient.TracerLabels.Count})");
+            return [];
+        }
+        return [.. labels];
+    }
+
+    private static string? ParseLokiTenant(ArgumentResult result)
+    {
+        var token = Single(result);
+        if (LokiPushClient.TenantError(token) is { } error)
+        {
+            result.AddError($"{OptionName(result)}: {error}");
+            return null;
+        }
+        return token;
     }
 
     private static int ParseRingBufferSize(ArgumentResult result)

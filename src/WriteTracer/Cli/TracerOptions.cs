@@ -9,8 +9,13 @@ internal sealed record TracerOptions
     public int MaxRecordsPerFile { get; init; } = Defaults.MaxRecordsPerFile;
     public int MaxBackups { get; init; } = Defaults.MaxBackups;
     public Uri? LokiEndpoint { get; init; }
+    /// <summary>--loki-label NAME=VALUE pairs, validated against Loki's label rules.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> LokiLabels { get; init; } = [];
+    public string? LokiTenant { get; init; }
+    public int LokiQueueEvents { get; init; } = Defaults.LokiQueueEvents;
     public TimeSpan TrackingInterval { get; init; } = TimeSpan.FromSeconds(Defaults.TrackingIntervalSeconds);
     public int MetricsPort { get; init; } = Defaults.MetricsPort;
+    public System.Net.IPAddress MetricsAddress { get; init; } = System.Net.IPAddress.Any;
     public int RestPort { get; init; }
     public System.Net.IPAddress RestAddress { get; init; } = Defaults.RestAddress;
     /// <summary>A Unix socket the REST API also listens on; null when none.</summary>
@@ -36,6 +41,7 @@ internal sealed record TracerOptions
         public const int MaxBackups = 50;
         public const double TrackingIntervalSeconds = 5;
         public const int MetricsPort = 2112;
+        public const int LokiQueueEvents = 100_000;
         public const int CaptureBytes = 256;
         public const int RingBufferMegabytes = 8;
         public const int MaxTrackedProcesses = 65536;

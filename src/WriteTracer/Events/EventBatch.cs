@@ -55,6 +55,26 @@ internal sealed class EventBatch
         Length += lineLength + 1;
     }
 
+    /// <summary>
+    /// Copies every line of source after this batch's lines, when both bytes and
+    /// entries fit; otherwise leaves this batch unchanged and returns false.
+    /// </summary>
+    public bool TryAppend(EventBatch source)
+    {
+        if (source.Length > Buffer.Length - Length || source.Count > Entries.Length - Count)
+        {
+            return false;
+        }
+        source.Bytes.CopyTo(FreeSpace);
+        for (var i = 0; i < source.Count; i++)
+        {
+            var entry = source.Entries[i];
+            Entries[Count++] = entry with { Offset = entry.Offset + Length };
+        }
+        Length += source.Length;
+        return true;
+    }
+
     public void AddReference() => Interlocked.Increment(ref _references);
 
     public void Release()

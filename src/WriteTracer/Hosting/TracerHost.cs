@@ -4,6 +4,7 @@ using WriteTracer.Api;
 using WriteTracer.Bpf;
 using WriteTracer.Cli;
 using WriteTracer.Events;
+using WriteTracer.Metrics;
 using WriteTracer.Sinks;
 using WriteTracer.Tracking;
 
@@ -18,7 +19,6 @@ internal sealed class TracerHost
 {
     private const int MaxEventsPerBatch = 4096;
     private const int MinBatchBytes = 256 * 1024;
-    private const long SinkQueueEvents = 65536;
     private static readonly TimeSpan FlushDeadline = TimeSpan.FromSeconds(1.5);
 
     private readonly TracerOptions _options;
@@ -43,6 +43,8 @@ internal sealed class TracerHost
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
         var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
             tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); });
+        await using var metrics = _options.MetricsPort == 0 ? null : await MetricsServer.StartAsync(
+            _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids));
         await using var api = _options.AcceptsRegistrations ? await RestApi.StartAsync(_options, pids) : null;
 
         foreach (var pid in _options.Pids)
@@ -148,15 +150,7 @@ internal sealed class TracerHost
         }
     }
 
-    private List<EventSink> CreateSinks()
-    {
-        var sinks = new List<EventSink>();
-        if (!_options.NoStdout)
-        {
-            sinks.Add(StdoutSink.Open(onClosed: () => _stop.Cancel(), SinkQueueEvents));
-        }
-        return sinks;
-    }
+    private List<EventSink> CreateSinks() => SinkFactory.Create(_options, onStdoutClosed: () => _stop.Cancel());
 
     private CommandLauncher? Launch(PidManager pids)
     {

@@ -60,7 +60,7 @@ internal static partial class Interop
         internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2;
 
         /// <summary>st_mode file types.</summary>
-        internal const int S_IFMT = 0xF000, S_IFSOCK = 0xC000;
+        internal const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFSOCK = 0xC000;
 
         internal const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, E2BIG = 7, EBADF = 9,
             EAGAIN = 11, ENOMEM = 12, EACCES = 13, EEXIST = 17, EINVAL = 22, ENOSPC = 28, ENOTSUP = 95;

@@ -10,11 +10,20 @@ namespace WriteTracer.Sinks;
 /// </summary>
 internal abstract class EventSink : IDisposable
 {
+    /// <summary>Share of the completion deadline a sink may spend before it must stop trying to deliver.</summary>
+    private const double FlushShareOfDeadline = 0.8;
+
+    /// <summary>Queued batches beyond which sparse ones are compacted (see <see cref="Enqueue"/>).</summary>
+    private const int CoalesceAfterBatches = 8;
+
     private readonly Queue<EventBatch> _queue = new();
     private readonly object _gate = new();
     private readonly long _capacityEvents;
     private readonly TimeSpan _idleInterval;
     private readonly Thread _worker;
+    private readonly CancellationTokenSource _flushDeadline = new();
+    private EventBatchPool? _coalescingPool;
+    private EventBatch? _coalescing;
     private long _queuedEvents;
     private long _delivered;
     private long _dropped;
@@ -35,17 +44,28 @@ internal abstract class EventSink : IDisposable
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
+    /// <summary>Events waiting in the queue.</summary>
+    public long QueuedEvents
+    {
+        get { lock (_gate) return _queuedEvents; }
+    }
+
+    /// <summary>Cancelled shortly before the completion deadline: stop delivering and count the rest as dropped.</summary>
+    protected CancellationToken FlushDeadline => _flushDeadline.Token;
+
     public void Start() => _worker.Start();
 
-    /// <summary>Queues the batch, or counts its events as dropped when the queue is full.</summary>
+    /// <summary>
+    /// Queues the batch, or counts its events as dropped when the queue is full. An
+    /// empty queue takes any batch, so a capacity smaller than a batch still delivers.
+    /// </summary>
     public void Offer(EventBatch batch)
     {
         lock (_gate)
         {
-            if (!_completing && _queuedEvents + batch.Count <= _capacityEvents)
+            if (!_completing && (_queuedEvents == 0 || _queuedEvents + batch.Count <= _capacityEvents))
             {
-                batch.AddReference();
-                _queue.Enqueue(batch);
+                Enqueue(batch);
                 _queuedEvents += batch.Count;
                 Monitor.Pulse(_gate);
                 return;
@@ -60,6 +80,7 @@ internal abstract class EventSink : IDisposable
         lock (_gate)
         {
             _completing = true;
+            _flushDeadline.CancelAfter(deadline * FlushShareOfDeadline);
             Monitor.Pulse(_gate);
         }
         if (!_worker.Join(deadline))
@@ -73,6 +94,7 @@ internal abstract class EventSink : IDisposable
                     batch.Release();
                 }
                 _queuedEvents = 0;
+                _coalescing = null;
             }
         }
     }
@@ -83,6 +105,11 @@ internal abstract class EventSink : IDisposable
 
     /// <summary>Writes (or buffers) one batch on the worker thread; accounts for every event in it.</summary>
     protected abstract void Write(EventBatch batch);
+
+    /// <summary>Called on the worker before the first batch.</summary>
+    protected virtual void OnStarted()
+    {
+    }
 
     /// <summary>Called on the worker when no batch arrived for the idle interval.</summary>
     protected virtual void OnIdle()
@@ -98,8 +125,36 @@ internal abstract class EventSink : IDisposable
 
     protected void CountDropped(long events) => Interlocked.Add(ref _dropped, events);
 
+    /// <summary>
+    /// Shares the batch with the queue. Once the sink is several batches behind, a
+    /// batch that fills little of its buffer is copied into a batch of the sink's own
+    /// instead, so a long backlog of sparse batches (a few events per reader poll)
+    /// costs memory in proportion to its events rather than a whole buffer per poll.
+    /// </summary>
+    private void Enqueue(EventBatch batch)
+    {
+        var sparse = batch.Length < batch.Buffer.Length / 4;
+        if (_queue.Count < CoalesceAfterBatches || !sparse)
+        {
+            batch.AddReference();
+            _queue.Enqueue(batch);
+            _coalescing = null;
+            return;
+        }
+        // _coalescing is the last queued batch, so the worker (which takes from the head) is not reading it.
+        if (_coalescing is not null && _coalescing.TryAppend(batch))
+        {
+            return;
+        }
+        _coalescingPool ??= new EventBatchPool(batch.Buffer.Length, batch.Entries.Length, maxPooled: 4);
+        _coalescing = _coalescingPool.Rent();
+        _coalescing.TryAppend(batch);
+        _queue.Enqueue(_coalescing);
+    }
+
     private void Run()
     {
+        Guard(OnStarted);
         while (true)
         {
             EventBatch? batch;
@@ -116,6 +171,10 @@ internal abstract class EventSink : IDisposable
                 if (batch is not null)
                 {
                     _queuedEvents -= batch.Count;
+                    if (batch == _coalescing)
+                    {
+                        _coalescing = null;
+                    }
                 }
             }
             if (batch is null)

@@ -7,7 +7,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
 {
     private const int Init = 1, Self = 4242;
     private readonly ProcFixture _proc = new();
-    private readonly FakeTrackedMap _map = new();
+    private readonly CapacityTrackedMap _map = new();
     private readonly PidManager _pids;
     private bool _tracing;
 
@@ -48,7 +48,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
         proc.AddProcess(100, Init, startTime: 10);
         proc.AddProcess(101, 100, startTime: 11);
         // Room for the root and the child it forks as it enters the map, none for 101.
-        var map = new FakeTrackedMap(capacity: 2);
+        var map = new CapacityTrackedMap(capacity: 2);
         map.OnAdded = pid =>
         {
             if (pid == 100)

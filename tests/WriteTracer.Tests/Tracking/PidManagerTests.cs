@@ -206,7 +206,7 @@ public sealed class PidManagerTests : IDisposable
         _proc.Add(700, parent: 500);
         _map.TryAdd(700, 500);
 
-        Assert.True(_pids.Unregister(500));
+        Assert.NotNull(_pids.Unregister(500));
 
         Assert.Equal(new Dictionary<int, int> { [100] = 100, [200] = 100, [300] = 100, [400] = 100 }, _map.Entries);
         Assert.Null(_pids.Find(500));
@@ -221,7 +221,7 @@ public sealed class PidManagerTests : IDisposable
         AddTree();
         _pids.Register(100);
 
-        Assert.True(_pids.Unregister(100));
+        Assert.NotNull(_pids.Unregister(100));
 
         Assert.Empty(_map.Entries);
         Assert.Equal((0, 0), (_pids.TrackedProcesses, _pids.TrackedThreads));
@@ -234,8 +234,8 @@ public sealed class PidManagerTests : IDisposable
         AddTree();
         _pids.Register(100);
 
-        Assert.False(_pids.Unregister(200));
-        Assert.False(_pids.Unregister(12345));
+        Assert.Null(_pids.Unregister(200));
+        Assert.Null(_pids.Unregister(12345));
 
         Assert.Equal(4, _map.Entries.Count);
         Assert.Equal([true], _tracing);

@@ -6,7 +6,7 @@ namespace WriteTracer.Tests.Tracking;
 /// The kernel's tracked map in memory, with its capacity. <see cref="OnAdded"/> lets a
 /// test play the kernel: e.g. inherit a child forked right after its parent was added.
 /// </summary>
-internal sealed class FakeTrackedMap(int capacity = 65536) : ITrackedMap
+internal sealed class CapacityTrackedMap(int capacity = 65536) : ITrackedMap
 {
     public Dictionary<int, int> Entries { get; } = [];
 

@@ -1,0 +1,42 @@
+using System.Net;
+using System.Net.Sockets;
+using WriteTracer.Diagnostics;
+using WriteTracer.Hosting;
+
+namespace WriteTracer.Metrics;
+
+/// <summary>The Prometheus endpoint: GET /metrics on its own small Kestrel server.</summary>
+internal sealed class MetricsServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private MetricsServer(WebApplication app) => _app = app;
+
+    /// <summary>Starts listening; a port that cannot be bound is a start-up error.</summary>
+    public static async Task<MetricsServer> StartAsync(IPAddress address, int port, TracerMetrics metrics)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        Logging.UseForAspNetCore(builder.Logging);
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(address, port));
+        var app = builder.Build();
+        app.MapGet("/metrics", () => Results.Text(metrics.Render(), PrometheusTextWriter.ContentType));
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            await app.DisposeAsync();
+            throw new StartupException($"--metrics-port: cannot listen on {new IPEndPoint(address, port)}: {(e.InnerException ?? e).Message}");
+        }
+        Serilog.Log.Information("Prometheus metrics on http://{Endpoint}/metrics", new IPEndPoint(address, port));
+        return new MetricsServer(app);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,35 @@
+using Serilog;
+using WriteTracer.Cli;
+using WriteTracer.Sinks.Loki;
+
+namespace WriteTracer.Sinks;
+
+/// <summary>The sinks the options ask for; a path that cannot be written is a start-up error.</summary>
+internal static class SinkFactory
+{
+    /// <summary>Queue of the stdout and file sinks, in events (Loki's is --loki-queue-events).</summary>
+    public const long QueueEvents = 65536;
+
+    public static List<EventSink> Create(TracerOptions options, Action onStdoutClosed)
+    {
+        var sinks = new List<EventSink>();
+        if (!options.NoStdout)
+        {
+            sinks.Add(StdoutSink.Open(onStdoutClosed, QueueEvents));
+        }
+        if (options.FileOutput is { } path)
+        {
+            var file = new RotatingFileSink(path, options.MaxRecordsPerFile, options.MaxBackups, QueueEvents);
+            Log.Information("writing events to {Path}, {Records} per file, {Backups} backups kept",
+                file.FilePath, options.MaxRecordsPerFile, options.MaxBackups == 0 ? "all" : options.MaxBackups);
+            sinks.Add(file);
+        }
+        if (options.LokiEndpoint is { } endpoint)
+        {
+            var client = new LokiPushClient(endpoint, options.LokiLabels, options.LokiTenant, Environment.MachineName);
+            Log.Information("pushing events to Loki at {Endpoint}", client.Endpoint);
+            sinks.Add(new LokiSink(client, options.LokiQueueEvents, LokiSink.DefaultGiveUpAfter));
+        }
+        return sinks;
+    }
+}

@@ -1,0 +1,42 @@
+using System.Net.Http.Headers;
+
+namespace WriteTracer.Tests.Infrastructure;
+
+/// <summary>An HTTP stack that answers from a function and records what was sent (sync and async alike).</summary>
+internal sealed class FakeHttpHandler(Func<int, HttpResponseMessage> respond) : HttpMessageHandler
+{
+    private readonly List<SentRequest> _requests = [];
+
+    public IReadOnlyList<SentRequest> Requests
+    {
+        get { lock (_requests) return [.. _requests]; }
+    }
+
+    public static HttpResponseMessage Status(int status, string text = "", TimeSpan? retryAfter = null)
+    {
+        var response = new HttpResponseMessage((System.Net.HttpStatusCode)status) { Content = new StringContent(text) };
+        if (retryAfter is { } delay)
+        {
+            response.Headers.RetryAfter = new RetryConditionHeaderValue(delay);
+        }
+        return response;
+    }
+
+    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using var body = new MemoryStream();
+        request.Content?.ReadAsStream(cancellationToken).CopyTo(body);
+        int index;
+        lock (_requests)
+        {
+            index = _requests.Count;
+            _requests.Add(new SentRequest(request.Method, request.RequestUri!, request.Headers, request.Content?.Headers, body.ToArray()));
+        }
+        return respond(index);
+    }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        Task.FromResult(Send(request, cancellationToken));
+}
+
+internal sealed record SentRequest(HttpMethod Method, Uri Uri, HttpRequestHeaders Headers, HttpContentHeaders? ContentHeaders, byte[] Body);
