@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass
 
 import pipeline
@@ -32,6 +33,7 @@ WORK_DIR = os.path.join(OUT_DIR, "work")
 TRACER = os.path.join(ROOT, "bin", "write-tracer")
 WRITER = os.path.join(ROOT, "bin", "writer")
 WRITER_GUARD_S = 900
+QUIET_WAIT_S = 30
 DATA_FD = 3  # the writer's -o file
 
 
@@ -88,7 +90,6 @@ class Bench:
         self.file_output = False
         self.daemon = False
         self.records: list[dict] = []
-        self.foreign: list[str] = []
 
     # ---- set-up -------------------------------------------------------------------------
 
@@ -107,16 +108,19 @@ class Bench:
                 raise BenchError(f"write-tracer failed its start-up probe:\n{done.stderr[-2000:]}")
             self.file_output = count_occurrences(rotated(probe), b'"fd":%d,' % DATA_FD) == 1
 
-    def check_for_other_tracers(self, when: str) -> None:
-        """Another tracer on the write path slows every writer on the host: say so."""
-        found = write_tracepoint_attachments()
+    def other_tracers(self) -> list[str]:
+        """BPF programs on the write path while none of ours runs: another tracer slows
+        every writer on the host."""
+        found = [" ".join(line.split()) for line in write_tracepoint_attachments()]
         links = fentry_link_count()
-        if links:
-            found.append(f"{links} fentry/fexit link(s) (owners unknown)")
-        for line in found:
-            note = f"{when}: {line.strip()}"
-            if note not in self.foreign:
-                self.foreign.append(note)
+        return found + ([f"{links} fentry/fexit link(s), owners unknown"] if links else [])
+
+    def wait_for_quiet_write_path(self) -> list[str]:
+        """Gives another engineer's tracer a little time to go away; returns what stayed."""
+        deadline = time.monotonic() + QUIET_WAIT_S
+        while (found := self.other_tracers()) and time.monotonic() < deadline:
+            time.sleep(1)
+        return found
 
     # ---- the measurements ---------------------------------------------------------------
 
@@ -147,7 +151,6 @@ class Bench:
                 if scenario not in self.only:
                     continue
                 for setup in setups:
-                    self.check_for_other_tracers(f"repetition {rep + 1}")
                     record = self.measure(rep, scenario, scaled(workload, setup.divisor), setup)
                     self.records.append(record)
                     progress(record)
@@ -161,6 +164,8 @@ class Bench:
         if setup.key == "wt-daemon" and not self.daemon:
             return record | {"na": "n/a (needs --rest-port)"}
         fresh_dir(WORK_DIR)
+        os.sync()  # the previous run's file data is not written back during this one
+        foreign = self.wait_for_quiet_write_path()
         idle = subprocess.Popen(["sleep", "3600"]) if setup.key.endswith("-other") else None
         writer = HeldWriter(WRITER, list(workload.args), os.path.join(WORK_DIR, "writer.log"))
         tracer = None
@@ -182,6 +187,9 @@ class Bench:
             if idle is not None:
                 idle.kill()
                 reap(idle, 10)
+        foreign += [line for line in self.other_tracers() if line not in foreign]
+        if foreign:
+            record["foreign"] = foreign
         return record
 
     def start_tracer(self, key: str, writer_pid: int, idle_pid: int | None, scenario: str):
@@ -259,15 +267,14 @@ class Bench:
     # ---- the table ----------------------------------------------------------------------
 
     def finish(self, pipeline_results: dict | None) -> None:
-        self.check_for_other_tracers("end")
         machine = describe_machine()
         table = report.render(self.records, pipeline_results, self.w1, self.w2, self.fork)
-        header = report.header(machine, self.runs, self.quick, self.foreign)
+        header = report.header(machine, self.runs, self.quick, self.records)
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         os.makedirs(OUT_DIR, exist_ok=True)
         raw_path = os.path.join(OUT_DIR, f"results-{stamp}.json")
         with open(raw_path, "w") as f:
-            json.dump({"machine": machine, "runs": self.runs, "quick": self.quick, "foreign_tracers": self.foreign,
+            json.dump({"machine": machine, "runs": self.runs, "quick": self.quick,
                        "records": self.records, "pipeline": pipeline_results}, f, indent=1)
         loss_lines = report.loss_report(self.records)
         text = "\n".join([header, "", table, "", *loss_lines])
@@ -314,6 +321,8 @@ def progress(record: dict) -> None:
         parts.append(f"captured {record['captured']:,}, drops {record['drops']}")
     if "error" in record:
         parts.append(f"ERROR {record['error']}")
+    if "foreign" in record:
+        parts.append("another tracer was on the write path")
     print(f"{what} {'; '.join(parts)}", flush=True)
 
 

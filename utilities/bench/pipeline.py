@@ -43,6 +43,6 @@ def run(root: str, out_dir: str, quick: bool) -> dict:
         }
     for payload, fed, captured, malformed, delivered, dropped in _CHECK.findall(text):
         if int(fed) > 0:  # the baseline's cleanup feeds nothing
-            results[payload]["check"] = {"fed": int(fed), "captured": int(captured), "malformed": int(malformed),
+            results.setdefault(payload, {})["check"] = {"fed": int(fed), "captured": int(captured), "malformed": int(malformed),
                                          "delivered": int(delivered), "dropped": int(dropped)}
     return results

@@ -48,12 +48,16 @@ class Group:
     def __init__(self, records: list[dict], baselines: dict):
         self.records = records
         self.first = records[0]
-        self.ok = [r for r in records if "error" not in r and "na" not in r]
-        self.ratios = []
-        for r in self.ok:
-            base = baselines.get((r["scenario"], r["data_writes"], r["rep"]))
-            if base is not None:
-                self.ratios.append(r["ns_per_write"] / base["ns_per_write"])
+        measured = [r for r in records if "error" not in r and "na" not in r]
+        pairs = [(r, baselines.get((r["scenario"], r["data_writes"], r["rep"]))) for r in measured]
+        pairs = [(r, base) for r, base in pairs if base is not None]
+        # Runs during which another tracer was on the write path count only when no other run exists.
+        clean = [r for r in measured if "foreign" not in r]
+        clean_pairs = [(r, base) for r, base in pairs if "foreign" not in r and "foreign" not in base]
+        self.distorted = bool(measured) and not clean
+        self.ok = clean or measured
+        self.ratio_distorted = bool(pairs) and not clean_pairs
+        self.ratios = [r["ns_per_write"] / base["ns_per_write"] for r, base in (clean_pairs or pairs)]
 
     def value(self, key: str) -> float | None:
         return median([r.get(key) for r in self.ok])
@@ -65,7 +69,9 @@ class Group:
     def ratio_text(self) -> str:
         if self.first["setup"] == "none":
             return "1.00× (baseline)"
-        return f"{self.ratio:.2f}×" if self.ratio is not None else "—"
+        if self.ratio is None:
+            return "—"
+        return f"{self.ratio:.2f}×" + (" †" if self.ratio_distorted else "")
 
     def completeness(self) -> tuple[float, float] | None:
         values = [r["completeness"] for r in self.ok if "completeness" in r]
@@ -102,6 +108,9 @@ class Group:
         if lost:
             return f"reports {median(lost):,.0f} lost (median)"
         return "—"
+
+    def marks(self) -> str:
+        return (" †" if self.distorted else "") + self.errors()
 
     def errors(self) -> str:
         failed = [r for r in self.records if "error" in r]
@@ -173,7 +182,7 @@ def traced_rows(groups: list[Group], scenario: str, title: str) -> list[Row]:
                 pids = [r["pids"] for r in g.ok if "pids" in r]
                 met = found is not None and found[1] == 1 and pids and min(pids) == g.first["processes"]
                 target = f"100%, grandchildren included: {verdict(bool(met))}"
-        rows.append(Row(title, setup, measured + g.errors(), g.ratio_text(), g.completeness_text(),
+        rows.append(Row(title, setup, measured + g.marks(), g.ratio_text(), g.completeness_text(),
                         g.accounting_text(), target))
     return rows
 
@@ -197,7 +206,7 @@ def untracked_rows(groups: list[Group], title: str) -> list[Row]:
             target = slowdown_target(g, 1.3, whole=False)
         elif g.first["setup"] == "wt-daemon" and g.ratio is not None:
             target = f"costs nothing (≤ 1.05×, run-to-run noise): {verdict(g.ratio <= 1.05)}"
-        rows.append(Row(title, setup, per_write(g.value("ns_per_write")) + g.errors(), g.ratio_text(),
+        rows.append(Row(title, setup, per_write(g.value("ns_per_write")) + g.marks(), g.ratio_text(),
                         target=target))
     return rows
 
@@ -226,7 +235,7 @@ PAYLOADS = {
     "Text64": ("64 B text (W1)", True),
     "Binary64": ("64 B binary (data_b64)", True),
     "Text4KiB": ("4 KiB text, 256 B captured (W2, default)", True),
-    "Text4KiBCapturedWhole": ("4 KiB text, all captured (--capture-bytes 4096)", False),
+    "Text4KiBAll": ("4 KiB text, all captured (--capture-bytes 4096)", False),
 }
 
 
@@ -270,20 +279,24 @@ def render(records: list[dict], pipeline_results: dict | None, w1, w2, fork) -> 
     lines.append("")
     lines.append("¹ stdout went to /dev/null: the share of writes its sink delivered, from write-tracer's counters "
                  "(captured − stdout drops); the file rows count the events in the files.")
+    lines.append("† measured only in runs (of the row or of its baseline) with another BPF program on the write "
+                 "path (see the warning above); elsewhere such runs are left out of the medians.")
     lines.append("strace rows run a twentieth of the writes (its per-write cost is constant) against a baseline "
                  "of the same size. The bpftrace one-liner filters on the writer's pid, so it misses children.")
     return "\n".join(lines)
 
 
-def header(machine: dict, runs: int, quick: bool, foreign: list[str]) -> str:
+def header(machine: dict, runs: int, quick: bool, records: list[dict]) -> str:
     lines = [f"write-tracer benchmarks ({machine['commit']}, {machine['date']}): {runs} repetition(s)"
              + (", QUICK (smaller workloads)" if quick else ""),
              f"machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory_gib']} GiB, "
              f"Linux {machine['kernel']}; {machine['strace']}; {machine['bpftrace']}"]
-    if foreign:
-        lines.append("WARNING: other BPF programs were on the write path during the run, so every write paid "
-                     "for them and the figures are distorted:")
-        lines.extend(f"  {note}" for note in foreign)
+    distorted = [r for r in records if "foreign" in r]
+    if distorted:
+        seen = sorted({line for r in distorted for line in r["foreign"]})
+        lines.append(f"WARNING: in {len(distorted)} of {len(records)} runs another BPF program was on the write "
+                     "path (every write on the host pays for it), so those figures are distorted:")
+        lines.extend(f"  {line}" for line in seen[:10])
     return "\n".join(lines)
 
 

@@ -17,7 +17,7 @@ public enum Payload
     Text4KiB,
 
     /// <summary>4 KiB text writes captured whole (--capture-bytes 4096).</summary>
-    Text4KiBCapturedWhole,
+    Text4KiBAll,
 }
 
 /// <summary>
@@ -60,7 +60,7 @@ internal sealed class RecordSet
             Payload.Text64 => (64, false, DefaultCapture),
             Payload.Binary64 => (64, true, DefaultCapture),
             Payload.Text4KiB => (4096, false, DefaultCapture),
-            Payload.Text4KiBCapturedWhole => (4096, false, 4096),
+            Payload.Text4KiBAll => (4096, false, 4096),
             _ => throw new ArgumentOutOfRangeException(nameof(payload)),
         };
         var capacity = capture > SmallCapture && size <= SmallCapture ? SmallCapture : capture;
