@@ -16,6 +16,8 @@ from dataclasses import dataclass
 READY_TIMEOUT_S = 60
 EXIT_TIMEOUT_S = 30
 CLOCK_TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+RSS_SAMPLE_S = 0.05
+CHUNK_BYTES = 8 << 20  # small: the harness's own memory must not matter
 
 
 class BenchError(Exception):
@@ -35,7 +37,7 @@ class TracerUsage:
     exit_code: int
     cpu_s: float
     startup_cpu_s: float | None
-    max_rss_kib: int
+    max_rss_kib: int       # VmHWM, sampled every RSS_SAMPLE_S and before a stop signal
     ready_s: float | None
     stderr: str
     escalated: str | None  # how it had to be stopped, when it did not stop as asked
@@ -66,6 +68,18 @@ def process_cpu_seconds(pid: int) -> float | None:
         return None
     # fields[0] is field 3 (state): utime and stime are fields 14 and 15.
     return (int(fields[11]) + int(fields[12])) * CLOCK_TICK_S
+
+
+def peak_rss_kib(pid: int) -> int | None:
+    """VmHWM (peak resident set) of a live process, from /proc/PID/status."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return None
 
 
 def reap(proc: subprocess.Popen, timeout_s: float) -> tuple[int, os.struct_rusage] | None:
@@ -169,6 +183,18 @@ class TracerProcess:
             if stdout_path:
                 stdout.close()
         self.stderr = LineLog(self.proc.stderr)
+        self.peak_rss_kib = 0
+        threading.Thread(target=self._watch_memory, daemon=True).start()
+
+    def _watch_memory(self) -> None:
+        """Samples VmHWM until the process ends. rusage's ru_maxrss is no use here: exec
+        carries the spawning harness's own peak into the child's."""
+        while self.proc.returncode is None:
+            peak = peak_rss_kib(self.proc.pid)
+            if peak is None:
+                return
+            self.peak_rss_kib = max(self.peak_rss_kib, peak)
+            time.sleep(RSS_SAMPLE_S)
 
     def _ready_at(self, arrived: float) -> None:
         self.ready_s = arrived - self.started
@@ -185,6 +211,7 @@ class TracerProcess:
         """Lets the tracer exit on its own (stop_signal None) or signals it, then reaps it;
         one that does not exit in time gets SIGTERM, then SIGKILL, and the usage says so."""
         if stop_signal is not None and self.proc.returncode is None:
+            self.peak_rss_kib = max(self.peak_rss_kib, peak_rss_kib(self.proc.pid) or 0)
             self.proc.send_signal(stop_signal)
         reaped = reap(self.proc, EXIT_TIMEOUT_S)
         escalated = None
@@ -198,7 +225,7 @@ class TracerProcess:
             raise BenchError(f"{self.argv[0]} survived SIGKILL\n{self.stderr.text()[-2000:]}")
         exit_code, usage = reaped
         return TracerUsage(exit_code, usage.ru_utime + usage.ru_stime, self.startup_cpu_s,
-                           usage.ru_maxrss, self.ready_s, self.stderr.text(), escalated)
+                           self.peak_rss_kib, self.ready_s, self.stderr.text(), escalated)
 
     def kill(self) -> None:
         if self.proc.returncode is None:
@@ -304,7 +331,7 @@ def count_occurrences(paths: list[str], needle: bytes) -> int:
     for path in paths:
         tail = b"\n" if needle.startswith(b"\n") and len(needle) > 1 else b""
         with open(path, "rb") as f:
-            while chunk := f.read(64 << 20):
+            while chunk := f.read(CHUNK_BYTES):
                 block = tail + chunk
                 total += block.count(needle)
                 tail = block[-(len(needle) - 1):] if len(needle) > 1 else b""

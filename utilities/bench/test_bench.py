@@ -71,7 +71,7 @@ class CountingTests(unittest.TestCase):
 
     def test_matches_across_chunk_boundaries_count_once(self):
         line = b'{"pid":1,"fd":3,"data":"x"}\n'
-        count = (64 << 20) // len(line) + 10  # spans two 64 MiB chunks
+        count = harness.CHUNK_BYTES // len(line) + 10  # spans two chunks
         path = self.write(line * count)
         self.assertEqual(count, harness.count_occurrences([path], b',"fd":3,'))
 
