@@ -36,6 +36,7 @@ WRITER_GUARD_S = 900
 QUIET_WAIT_S = 30           # per run, for another tracer to leave the write path
 QUIET_WAIT_BUDGET_S = 300   # in all
 DATA_FD = 3  # the writer's -o file
+FENTRY = ("--attach", "fentry")  # measured beside the default attach point where the binary has it
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Setup:
     key: str
     label: str
     divisor: int = 1      # the workload is shrunk by this much (strace would take minutes)
+    tracer_args: tuple[str, ...] = ()  # extra write-tracer options
 
 
 def quiet_loop(key: str, title: str, writes: int, size: int, path: str) -> Workload:
@@ -90,8 +92,9 @@ class Bench:
         self.fork = fork_workload(children)
         self.file_output = False
         self.daemon = False
+        self.fentry = False
         self.records: list[dict] = []
-        self.quiet_budget_s = QUIET_WAIT_BUDGET_S
+        self.quiet_budget_s = QUIET_WAIT_BUDGET_S / (5 if quick else 1)
 
     # ---- set-up -------------------------------------------------------------------------
 
@@ -100,6 +103,7 @@ class Bench:
         binary really has them (an option that parses is not enough: try it)."""
         help_text = subprocess.run([TRACER, "--help"], capture_output=True, text=True).stdout
         self.daemon = "--rest-port" in help_text
+        self.fentry = "--attach" in help_text
         if "--file-output" in help_text:
             fresh_dir(WORK_DIR)
             probe = os.path.join(WORK_DIR, "probe.jsonl")
@@ -133,6 +137,8 @@ class Bench:
             Setup("none", "no tracer"),
             Setup("wt-stdout", "write-tracer → stdout (/dev/null)"),
             Setup("wt-file", "write-tracer → rotating file (-q -o FILE -n 1000000)"),
+            *([Setup("wt-stdout", "write-tracer --attach fentry → stdout (/dev/null)", tracer_args=FENTRY)]
+              if self.fentry else []),
             Setup("none", "no tracer", divisor=20),
             Setup("strace", "strace -f -e trace=write -o FILE", divisor=20),
             Setup("bpftrace", "bpftrace one-liner (pid filter)"),
@@ -144,6 +150,8 @@ class Bench:
 
     def untracked_setups(self) -> list[Setup]:
         return [Setup("none", "no tracer"), Setup("wt-other", "write-tracer tracking another (idle) process"),
+                *([Setup("wt-other", "write-tracer --attach fentry tracking another (idle) process",
+                         tracer_args=FENTRY)] if self.fentry else []),
                 Setup("wt-daemon", "write-tracer daemon tracking nothing (--rest-port)"),
                 Setup("bpftrace-other", "bpftrace one-liner filtering another pid")]
 
@@ -174,7 +182,7 @@ class Bench:
         writer = HeldWriter(WRITER, list(workload.args), os.path.join(WORK_DIR, "writer.log"))
         tracer = None
         try:
-            tracer = self.start_tracer(setup.key, writer.pid, idle.pid if idle else None, scenario)
+            tracer = self.start_tracer(setup, writer.pid, idle.pid if idle else None, scenario)
             run = writer.run(WRITER_GUARD_S)
             record.update(elapsed_s=run.elapsed_s, writer_exit=run.exit_code, writer_cpu_s=run.cpu_s,
                           ns_per_write=run.elapsed_s * 1e9 / workload.data_writes)
@@ -196,9 +204,11 @@ class Bench:
             record["foreign"] = foreign
         return record
 
-    def start_tracer(self, key: str, writer_pid: int, idle_pid: int | None, scenario: str):
+    def start_tracer(self, setup: Setup, writer_pid: int, idle_pid: int | None, scenario: str):
+        key = setup.key
         events = os.path.join(WORK_DIR, "events")
-        common = ["-i", "1"]  # -p mode ends at the first reconciliation after the writer exits
+        # -p mode ends at the first reconciliation after the writer exits.
+        common = ["-i", "1", *setup.tracer_args]
         if key == "none":
             return None
         if key == "wt-stdout":
@@ -212,7 +222,7 @@ class Bench:
         if key == "wt-other":
             return WriteTracer(TRACER, [*common, "-q", "-p", str(idle_pid)])
         if key == "wt-daemon":
-            return WriteTracer(TRACER, ["-q", "--rest-port", str(free_port())])
+            return WriteTracer(TRACER, [*setup.tracer_args, "-q", "--rest-port", str(free_port())])
         if key == "strace":
             return Strace(writer_pid, events)
         if key == "bpftrace":
@@ -287,6 +297,10 @@ class Bench:
         print()
         print(text)
         print(f"\nraw results: {os.path.relpath(raw_path, ROOT)}")
+
+
+def yes(available: bool) -> str:
+    return "yes" if available else "no"
 
 
 def last_line(text: str) -> str:
@@ -368,8 +382,8 @@ def main() -> int:
     bench = Bench(quick, runs, only)
     try:
         bench.probe_features()
-        print(f"bench: {runs} repetition(s){' (quick)' if quick else ''}; file sink: "
-              f"{'yes' if bench.file_output else 'no'}; daemon mode: {'yes' if bench.daemon else 'no'}", flush=True)
+        print(f"bench: {runs} repetition(s){' (quick)' if quick else ''}; file sink: {yes(bench.file_output)}; "
+              f"daemon mode: {yes(bench.daemon)}; --attach fentry: {yes(bench.fentry)}", flush=True)
         bench.run()
         pipeline_results = pipeline.run(ROOT, os.path.join(OUT_DIR, "pipeline"), quick) if "pipeline" in only else None
     except BenchError as e:

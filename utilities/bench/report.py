@@ -139,7 +139,7 @@ def group_records(records: list[dict]) -> list[Group]:
                  for r in records if r["setup"] == "none" and "ns_per_write" in r and "error" not in r}
     keyed: dict[tuple, list[dict]] = {}
     for r in records:
-        keyed.setdefault((r["scenario"], r["setup"], r["data_writes"]), []).append(r)
+        keyed.setdefault((r["scenario"], r["label"], r["data_writes"]), []).append(r)
     return [Group(rs, baselines) for rs in keyed.values()]
 
 

@@ -83,7 +83,8 @@ class CountingTests(unittest.TestCase):
 class RatioTests(unittest.TestCase):
     def test_each_ratio_uses_the_baseline_of_its_own_repetition(self):
         def record(rep, setup, ns):
-            return {"rep": rep, "scenario": "w1", "setup": setup, "data_writes": 100, "ns_per_write": ns}
+            return {"rep": rep, "scenario": "w1", "setup": setup, "label": setup, "data_writes": 100,
+                    "ns_per_write": ns}
         groups = group_records([record(0, "none", 100), record(0, "wt", 200),
                                 record(1, "none", 300), record(1, "wt", 330),
                                 record(2, "none", 100), record(2, "wt", 150)])
