@@ -3,6 +3,7 @@
 in one run, repeated; prints one Markdown table (medians; every ratio against a baseline
 measured in the same repetition) and keeps the raw results under build/bench/.
 
+`bench.py --render results-….json` prints the report of a saved run again.
 Environment: BENCH_RUNS (repetitions, default 5), BENCH_QUICK=1 (smaller workloads, one
 repetition, a shorter pipeline benchmark), BENCH_ONLY=w1,w2,fork,untracked,pipeline."""
 
@@ -281,22 +282,20 @@ class Bench:
     # ---- the table ----------------------------------------------------------------------
 
     def finish(self, pipeline_results: dict | None) -> None:
-        machine = describe_machine()
-        table = report.render(self.records, pipeline_results, self.w1, self.w2, self.fork)
-        header = report.header(machine, self.runs, self.quick, self.records)
+        saved = {"machine": describe_machine(), "runs": self.runs, "quick": self.quick,
+                 "records": self.records, "pipeline": pipeline_results}
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         os.makedirs(OUT_DIR, exist_ok=True)
         raw_path = os.path.join(OUT_DIR, f"results-{stamp}.json")
         with open(raw_path, "w") as f:
-            json.dump({"machine": machine, "runs": self.runs, "quick": self.quick,
-                       "records": self.records, "pipeline": pipeline_results}, f, indent=1)
-        loss_lines = report.loss_report(self.records)
-        text = "\n".join([header, "", table, "", *loss_lines])
+            json.dump(saved, f, indent=1)
+        text = report.document(saved)
         with open(os.path.join(OUT_DIR, f"results-{stamp}.md"), "w") as f:
             f.write(text + "\n")
         print()
         print(text)
-        print(f"\nraw results: {os.path.relpath(raw_path, ROOT)}")
+        print(f"\nraw results: {os.path.relpath(raw_path, ROOT)} "
+              f"(python3 {os.path.relpath(__file__, ROOT)} --render FILE prints its table again)")
 
 
 def yes(available: bool) -> str:
@@ -365,6 +364,10 @@ def version(argv: list[str]) -> str:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--render"] and len(sys.argv) == 3:
+        with open(sys.argv[2]) as f:
+            print(report.document(json.load(f)))
+        return 0
     if os.geteuid() != 0:
         print("bench: needs root (BPF, strace -p)", file=sys.stderr)
         return 1

@@ -155,9 +155,10 @@ def slowdown_target(g: Group, limit: float, whole: bool) -> str:
     return f"{text}: {verdict(met)}"
 
 
-def traced_rows(groups: list[Group], scenario: str, title: str) -> list[Row]:
+def traced_rows(groups: list[Group], scenario: str) -> list[Row]:
     rows = []
     for g in (g for g in groups if g.first["scenario"] == scenario):
+        title = g.first["title"]
         setup = g.first["label"]
         if g.first["data_writes"] != groups_max_writes(groups, scenario):
             setup += f" ({g.first['data_writes']:,} writes)"
@@ -262,10 +263,16 @@ def pipeline_rows(results: dict) -> list[Row]:
     return rows
 
 
-def render(records: list[dict], pipeline_results: dict | None, w1, w2, fork) -> str:
+def document(saved: dict) -> str:
+    """The whole report of a run from its raw results (as bench.py saves them)."""
+    records = saved["records"]
+    return "\n".join([header(saved["machine"], saved["runs"], saved["quick"], records), "",
+                      render(records, saved["pipeline"]), "", *loss_report(records)])
+
+
+def render(records: list[dict], pipeline_results: dict | None) -> str:
     groups = group_records(records)
-    rows = (traced_rows(groups, "w1", w1.title) + traced_rows(groups, "w2", w2.title)
-            + traced_rows(groups, "fork", fork.title)
+    rows = (traced_rows(groups, "w1") + traced_rows(groups, "w2") + traced_rows(groups, "fork")
             + untracked_rows(groups, "Untracked W1 while a tracer runs")
             + resource_rows(groups) + pipeline_rows(pipeline_results or {}))
     lines = ["| Scenario | Setup | Measured (median) | vs baseline | Captured | Loss accounting | Target (issue 5) |",
@@ -291,10 +298,11 @@ def header(machine: dict, runs: int, quick: bool, records: list[dict]) -> str:
              + (", QUICK (smaller workloads)" if quick else ""),
              f"machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory_gib']} GiB, "
              f"Linux {machine['kernel']}; {machine['strace']}; {machine['bpftrace']}"]
-    distorted = [r for r in records if "foreign" in r]
+    measured = [r for r in records if "na" not in r]
+    distorted = [r for r in measured if "foreign" in r]
     if distorted:
         seen = sorted({line for r in distorted for line in r["foreign"]})
-        lines.append(f"WARNING: in {len(distorted)} of {len(records)} runs another BPF program was on the write "
+        lines.append(f"WARNING: in {len(distorted)} of {len(measured)} runs another BPF program was on the write "
                      "path (every write on the host pays for it), so those figures are distorted:")
         lines.extend(f"  {line}" for line in seen[:10])
     return "\n".join(lines)

@@ -8,7 +8,7 @@ import unittest
 
 import harness
 from accounting import Summary, account
-from report import Group, group_records
+from report import Group, document, group_records
 
 SUMMARY = ("05:26:26.089 INF captured 2000001 writes (128000051 bytes); dropped: kernel 0, stdout 0; "
            "unreadable buffers 0")
@@ -91,6 +91,28 @@ class RatioTests(unittest.TestCase):
         traced = next(g for g in groups if g.first["setup"] == "wt")
         self.assertIsInstance(traced, Group)
         self.assertAlmostEqual(1.5, traced.ratio)  # median of 2.0, 1.1, 1.5
+
+
+class DocumentTests(unittest.TestCase):
+    def test_a_saved_run_renders_its_rows_targets_and_accounting(self):
+        base = {"rep": 0, "scenario": "w1", "title": "W1", "data_writes": 100, "traced_writes": 101, "processes": 1}
+        records = [
+            base | {"setup": "none", "label": "no tracer", "ns_per_write": 100},
+            base | {"setup": "wt-stdout", "label": "write-tracer → stdout", "ns_per_write": 300,
+                    "completeness": 1.0, "counted_by": "counters", "captured": 101,
+                    "drops": {"kernel": 0, "stdout": 0}, "tracer_cpu_s": 0.5, "startup_cpu_s": 0.45,
+                    "max_rss_kib": 50 * 1024, "ready_s": 0.2,
+                    "accounting": {"exact": True, "missing": {"kernel": 0}, "notes": []}},
+            base | {"setup": "wt-file", "label": "write-tracer → file", "na": "n/a (needs the sinks)"},
+        ]
+        machine = {"commit": "abc", "date": "today", "nproc": 2, "cpu": "cpu", "memory_gib": 1,
+                   "kernel": "6.1", "strace": "strace", "bpftrace": "bpftrace"}
+        text = document({"machine": machine, "runs": 1, "quick": False, "records": records, "pipeline": None})
+        self.assertIn("| write-tracer → stdout | 300 ns/write | 3.00× | 100% ¹ | exact in 1/1 runs; "
+                      "max drops: kernel 0, stdout 0 | ≤ 2.5×, 100%, no drops: **not met** |", text)
+        self.assertIn("| write-tracer → file | n/a (needs the sinks) |", text)
+        self.assertIn("| ≤ 60 MiB: met |", text)
+        self.assertNotIn("WARNING", text)
 
 
 if __name__ == "__main__":
