@@ -13,9 +13,11 @@ CFLAGS     ?= -O2 -Wall -Wextra -Werror -pthread
 APT_PACKAGES := clang llvm libbpf-dev bpftool prometheus python3
 DOTNET_FLAGS := --nologo -v quiet -c $(CONFIG)
 UTILITIES  := $(BIN)/writer $(BIN)/echopid
+# What `make bench` compares against and runs with (Debian packages).
+BENCH_APT_PACKAGES := strace bpftrace python3
 SOURCES    := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props
 
-.PHONY: help deps bpf build test test-unit test-e2e demo run clean
+.PHONY: help deps bpf build test test-unit test-e2e bench demo run clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -57,6 +59,12 @@ test-unit: bpf $(BIN)/write-tracer ## Unit tests (no privileges needed; they run
 test-e2e: build ## End-to-end tests against the real kernel (root)
 	dotnet test tests/WriteTracer.EndToEnd $(DOTNET_FLAGS) --logger "console;verbosity=normal"
 
+bench: build ## Benchmarks against strace and bpftrace: one table (root; BENCH_QUICK=1, BENCH_RUNS=N)
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(BENCH_APT_PACKAGES)"
+	cd utilities/bench && python3 -B -m unittest -q test_bench
+	dotnet build utilities/bench/WriteTracer.Benchmarks $(DOTNET_FLAGS)
+	python3 -B utilities/bench/bench.py
+
 demo: build ## Trace the bundled echopid utility (Ctrl-C to stop)
 	$(BIN)/write-tracer --metrics-port 0 -- $(BIN)/echopid 1000
 
@@ -64,4 +72,4 @@ run: build ## Run the tracer with ARGS, e.g. make run ARGS="-p 1234"
 	$(BIN)/write-tracer $(ARGS)
 
 clean: ## Remove build outputs
-	rm -rf $(BUILD) $(BIN) src/*/bin src/*/obj tests/*/bin tests/*/obj
+	rm -rf $(BUILD) $(BIN) src/*/bin src/*/obj tests/*/bin tests/*/obj utilities/bench/*/bin utilities/bench/*/obj
