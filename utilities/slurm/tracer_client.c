@@ -258,7 +258,7 @@ static int connect_before(const struct tracer_config *config, long long deadline
 {
     int fd = socket(config->address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        describe(reply, "socket: %m");
+        describe(reply, "connect to %s: %m", config->endpoint);
         return -1;
     }
     if (connect(fd, (const struct sockaddr *)&config->address, config->address_length) == 0)
@@ -365,6 +365,7 @@ static int request(const struct tracer_config *config, const char *method, const
 {
     reply->status = 0;
     reply->detail[0] = '\0';
+    /* Room for the token and at most ~300 bytes of request line, other headers and body. */
     char message[TRACER_TOKEN_MAX + 512];
     size_t length = (size_t)snprintf(message, sizeof message,
                                      "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: spank-write-tracer\r\n"
