@@ -10,14 +10,14 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BPF_OUT) -Ibpf
 CFLAGS     ?= -O2 -Wall -Wextra -Werror -pthread
 # What building and testing need on Debian 12; `make deps` installs what is missing.
-APT_PACKAGES := clang llvm libbpf-dev bpftool prometheus python3
+APT_PACKAGES := clang llvm libbpf-dev bpftool prometheus python3 libslurm-dev
 DOTNET_FLAGS := --nologo -v quiet -c $(CONFIG)
 UTILITIES  := $(BIN)/writer $(BIN)/echopid
 # What `make bench` compares against and runs with (Debian packages).
 BENCH_APT_PACKAGES := strace bpftrace python3
 SOURCES    := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props
 
-.PHONY: help deps bpf build test test-unit test-e2e bench demo run clean
+.PHONY: help deps bpf build test test-unit test-e2e bench demo run clean slurm-plugin
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,21 @@ $(BIN)/write-tracer: $(BPF_OUT)/write_tracer.bpf.o $(SOURCES)
 $(BIN)/%: utilities/%.c
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $<
+
+# The Slurm SPANK plugin (utilities/slurm); SLURM_PLUGIN=PATH builds it elsewhere.
+SLURM_PLUGIN ?= $(BIN)/spank_write_tracer.so
+SLURM_SOURCES := $(wildcard utilities/slurm/*.c utilities/slurm/*.h)
+
+slurm-plugin: ## Build the Slurm SPANK plugin (bin/spank_write_tracer.so); skipped without libslurm-dev
+	@if echo '#include <slurm/spank.h>' | $(CC) -E -x c - >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(SLURM_PLUGIN); \
+	else \
+	  echo "slurm-plugin skipped: <slurm/spank.h> not found (install libslurm-dev)"; \
+	fi
+
+$(SLURM_PLUGIN): $(SLURM_SOURCES)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -fPIC -o $@ $(filter %.c,$^)
 
 build: deps $(BIN)/write-tracer $(UTILITIES) ## Build the tracer (bin/write-tracer) and the test utilities
 
