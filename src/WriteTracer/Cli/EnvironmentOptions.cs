@@ -20,7 +20,11 @@ internal static class EnvironmentOptions
     {
         foreach (var option in Configurable(root))
         {
-            option.Description = $"{option.Description} [env: {VariableFor(option)}]";
+            // Before a written-out "[default: …]", so the default stays last, as the parser prints it.
+            var description = option.Description ?? "";
+            var defaultAt = description.LastIndexOf(" [default: ", StringComparison.Ordinal);
+            var environment = $" [env: {VariableFor(option)}]";
+            option.Description = defaultAt < 0 ? description + environment : description.Insert(defaultAt, environment);
         }
     }
 

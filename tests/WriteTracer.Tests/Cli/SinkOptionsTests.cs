@@ -50,7 +50,7 @@ public class SinkOptionsTests
     [InlineData("--loki-label: the label 'env' is given twice", "--loki-label", "env=a", "--loki-label", "env=b")]
     [InlineData("--loki-tenant: 'a/b' is not a tenant id (1 to 150 of a-z A-Z 0-9 ! - _ . * ' ( ), not . or ..)", "--loki-tenant", "a/b")]
     [InlineData("--loki-queue-events: '0' is not a number of events from 1 to 10000000", "--loki-queue-events", "0")]
-    [InlineData("--metrics-address: 'localhost' is not an IP address", "--metrics-address", "localhost")]
+    [InlineData("--metrics-address: 'localhost' is not an IPv4 or IPv6 address", "--metrics-address", "localhost")]
     [InlineData("--max-backups: '-1' is not a number of files, 0 or more", "--max-backups", "-1")]
     [InlineData("--max-records-fileoutput: '0' is not a positive number of records", "-n", "0")]
     public void Bad_values_are_one_line_errors_naming_the_option(string error, params string[] args) =>

@@ -52,10 +52,13 @@ public class SinkFanOutTests
     [Fact]
     public void A_sink_that_drops_a_batch_keeps_no_reference_to_it()
     {
+        // A completed sink refuses every batch (an empty queue takes any one batch, however large).
         using var full = new RecordingSink(capacityEvents: 2);
         using var roomy = new RecordingSink();
         var fanOut = new SinkFanOut([full, roomy]);
-        fanOut.Start();
+        full.Start();
+        full.Complete(Deadline);
+        roomy.Start();
         var batch = TestBatches.Rent(_pool, TestBatches.Lines("big", 3));
 
         fanOut.Publish(batch);
