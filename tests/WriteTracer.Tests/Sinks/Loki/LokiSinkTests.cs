@@ -64,7 +64,7 @@ public class LokiSinkTests
 
         Offer(sink, 3);
         Offer(sink, 4);
-        var deadline = TimeSpan.FromSeconds(3) // generous: the worker gives up at 80 % of it, even on a loaded machine;
+        var deadline = TimeSpan.FromSeconds(3); // generous: the worker gives up at 80 % of it, even on a loaded machine
         sink.Complete(deadline);
 
         // Accounted before Complete returned: the worker finished within the deadline.
