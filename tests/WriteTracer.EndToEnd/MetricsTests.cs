@@ -16,7 +16,9 @@ public sealed class MetricsTests
         const int threads = 2, lines = 3000;
         var metricsPort = FreePort.Get();
         using var writer = WriterProcess.StartHeld("-t", $"{threads}", "-n", $"{lines}", "-c", "1");
-        await using var tracer = TracerProcess.Start("-p", $"{writer.Pid}",
+        // A long tracking interval: the tracer stops once its only process has exited, which
+        // it notices at a reconciliation; Prometheus must still find it up after the writer is done.
+        await using var tracer = TracerProcess.Start("-p", $"{writer.Pid}", "-i", "3600",
             "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1");
         await tracer.WaitUntilTracingAsync();
         await using var prometheus = await PrometheusServer.StartAsync($"127.0.0.1:{metricsPort}");
