@@ -14,7 +14,7 @@ internal sealed class BpfException(string message, int errno) : Exception(messag
             Interop.Libc.EPERM or Interop.Libc.EACCES =>
                 "needs root or CAP_BPF and CAP_PERFMON",
             Interop.Libc.ENOMEM or Interop.Libc.E2BIG =>
-                "not enough locked memory or map space: try a smaller --ring-buffer-size",
+                "not enough locked memory or map space: try a smaller --ring-buffer-mb",
             _ => Interop.Libc.ErrorText(errno),
         };
         return new BpfException($"{operation}: {hint} (errno {errno})", errno);
