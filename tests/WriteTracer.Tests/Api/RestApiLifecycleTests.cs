@@ -1,3 +1,4 @@
+using WriteTracer.Tests.Infrastructure;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
@@ -21,7 +22,7 @@ public sealed class RestApiLifecycleTests : IDisposable
     private readonly PidManager _pids;
     private readonly string _dir = Directory.CreateTempSubdirectory("wt-api-").FullName;
 
-    public RestApiLifecycleTests() => _pids = new PidManager(new CapacityTrackedMap(), _proc.ProcFs, Environment.ProcessId, _ => { });
+    public RestApiLifecycleTests() => _pids = new PidManager(new FakeTrackedMap(), _proc.ProcFs, Environment.ProcessId, _ => { });
 
     public void Dispose()
     {

@@ -10,6 +10,9 @@ internal sealed class FakeTrackedMap(int capacity = int.MaxValue) : ITrackedMap
     /// <summary>Runs before each insertion, to change the world between the registry's look and its update.</summary>
     public Action<int>? BeforeAdd { get; set; }
 
+    /// <summary>Runs after each insertion, to play the kernel: e.g. inherit a child forked right after its parent was added.</summary>
+    public Action<int>? AfterAdd { get; set; }
+
     /// <summary>pid → root pid, sorted by pid.</summary>
     public IReadOnlyDictionary<int, int> Entries => new SortedDictionary<int, int>(_entries);
 
@@ -25,6 +28,7 @@ internal sealed class FakeTrackedMap(int capacity = int.MaxValue) : ITrackedMap
             return TrackedMapResult.Full;
         }
         _entries.Add(pid, rootPid);
+        AfterAdd?.Invoke(pid);
         return TrackedMapResult.Added;
     }
 

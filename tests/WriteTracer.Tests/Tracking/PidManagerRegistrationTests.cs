@@ -1,3 +1,4 @@
+using WriteTracer.Tests.Infrastructure;
 using WriteTracer.Tracking;
 
 namespace WriteTracer.Tests.Tracking;
@@ -7,7 +8,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
 {
     private const int Init = 1, Self = 4242;
     private readonly ProcFixture _proc = new();
-    private readonly CapacityTrackedMap _map = new();
+    private readonly FakeTrackedMap _map = new();
     private readonly PidManager _pids;
     private bool _tracing;
 
@@ -48,12 +49,12 @@ public sealed class PidManagerRegistrationTests : IDisposable
         proc.AddProcess(100, Init, startTime: 10);
         proc.AddProcess(101, 100, startTime: 11);
         // Room for the root and the child it forks as it enters the map, none for 101.
-        var map = new CapacityTrackedMap(capacity: 2);
-        map.OnAdded = pid =>
+        var map = new FakeTrackedMap(capacity: 2);
+        map.AfterAdd = pid =>
         {
             if (pid == 100)
             {
-                map.Entries.Add(150, 100); // inherited at fork by the kernel, unknown to the walk
+                map.TryAdd(150, 100); // inherited at fork by the kernel, unknown to the walk
             }
         };
         var tracing = false;
@@ -121,7 +122,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
     public void An_entry_left_by_a_removed_tree_does_not_block_registration()
     {
         _proc.AddProcess(100, Init, startTime: 10);
-        _map.Entries.Add(100, 999); // a child forked while root 999's tree was being removed
+        _map.TryAdd(100, 999); // a child forked while root 999's tree was being removed
 
         Assert.Null(_pids.RootOf(100));
         var registration = _pids.Register(100);
