@@ -26,7 +26,8 @@ public sealed class LokiTests
 
         using var first = WriterProcess.StartHeld("-t", "2", "-n", "1500");
         using var second = WriterProcess.StartHeld("-n", "1000");
-        await using var tracer = TracerProcess.Start("-p", $"{first.Pid}", "-p", $"{second.Pid}", "-f", "1",
+        // -i 3600: the tracer stops at the reconciliation after its writers exit; these tests need it up.
+        await using var tracer = TracerProcess.Start("-i", "3600", "-p", $"{first.Pid}", "-p", $"{second.Pid}", "-f", "1",
             "-l", url, "--loki-tenant", "team-a", "--loki-label", "env=test", "--loki-label", "region=eu_1",
             "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1");
         await tracer.WaitUntilTracingAsync();
@@ -93,7 +94,8 @@ public sealed class LokiTests
 
         using var first = WriterProcess.StartHeld("-n", $"{burst}");
         using var second = WriterProcess.StartHeld("-n", $"{later}");
-        await using var tracer = TracerProcess.Start("-p", $"{first.Pid}", "-p", $"{second.Pid}", "-f", "1",
+        // -i 3600: the tracer stops at the reconciliation after its writers exit; these tests need it up.
+        await using var tracer = TracerProcess.Start("-i", "3600", "-p", $"{first.Pid}", "-p", $"{second.Pid}", "-f", "1",
             "-l", loki.PushUrl, "--loki-queue-events", "1000", "-o", directory.Path,
             "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1");
         await tracer.WaitUntilTracingAsync();
@@ -144,7 +146,8 @@ public sealed class LokiTests
         var metricsPort = FreePort.Get();
 
         using var writer = WriterProcess.StartHeld("-n", $"{writes}");
-        await using var tracer = TracerProcess.Start("-p", $"{writer.Pid}", "-f", "1", "-q",
+        // -i 3600: the tracer stops at the reconciliation after its writers exit; these tests need it up.
+        await using var tracer = TracerProcess.Start("-i", "3600", "-p", $"{writer.Pid}", "-f", "1", "-q",
             "-l", loki.PushUrl, "--loki-queue-events", "200",
             "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1");
         await tracer.WaitUntilTracingAsync();
