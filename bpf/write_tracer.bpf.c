@@ -51,6 +51,12 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* Shortest gap between two forced reader wakeups (see emit_sized). */
+#define WT_WAKEUP_INTERVAL_NS 1000000ULL
+
+/* When emit_sized last forced a wakeup (CLOCK_MONOTONIC). */
+__u64 last_forced_wakeup_ns = 0;
+
 static __always_inline void count(__u32 slot)
 {
 	__u64 *value = bpf_map_lookup_elem(&counters, &slot);
@@ -110,13 +116,18 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 	e->captured = len;
 
 	/*
-	 * Waking the reader per event costs more than the event itself; wake it only
-	 * when enough is unread. The reader polls with a short timeout, so a trickle
-	 * of events is still delivered promptly.
+	 * Waking the reader costs a self-IPI (an irq_work), which in a VM is a trap to
+	 * the hypervisor: far more than the event itself. The reader polls with a short
+	 * timeout, so a trickle of events is still delivered promptly; a wakeup is forced
+	 * only when a backlog builds up, and at most once per WT_WAKEUP_INTERVAL_NS, since
+	 * while the reader drains a backlog every event would otherwise force one.
 	 */
-	wakeup = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg.wakeup_bytes
-			 ? BPF_RB_FORCE_WAKEUP
-			 : BPF_RB_NO_WAKEUP;
+	wakeup = BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg.wakeup_bytes &&
+	    call->timestamp_ns - last_forced_wakeup_ns >= WT_WAKEUP_INTERVAL_NS) {
+		last_forced_wakeup_ns = call->timestamp_ns; /* racy across CPUs; a spare wakeup is harmless */
+		wakeup = BPF_RB_FORCE_WAKEUP;
+	}
 	bpf_ringbuf_submit(e, wakeup);
 	return 0;
 }
