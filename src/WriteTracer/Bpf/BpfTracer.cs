@@ -29,7 +29,9 @@ internal sealed unsafe class BpfTracer : IDisposable
         // Fork and exit first, write last: a process is never traced without its children being inherited.
         _programsInAttachOrder = ["handle_fork", "handle_exit", .. writePrograms];
         Tracked = new TrackedProcessMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked")));
-        EventsMapFd = Interop.Libbpf.MapFd(FindMap(obj, "events"));
+        var events = FindMap(obj, "events");
+        EventsMapFd = Interop.Libbpf.MapFd(events);
+        EventsRingBytes = (int)Interop.Libbpf.MapMaxEntries(events);
         _countersFd = Interop.Libbpf.MapFd(FindMap(obj, "counters"));
         _possibleCpus = Interop.Libbpf.NumPossibleCpus();
     }
@@ -42,6 +44,9 @@ internal sealed unsafe class BpfTracer : IDisposable
 
     /// <summary>The ring buffer map, for <see cref="RingBuffer"/>.</summary>
     public int EventsMapFd { get; }
+
+    /// <summary>The size of the ring buffer's data area.</summary>
+    public int EventsRingBytes { get; }
 
     public bool IsAttached
     {

@@ -39,7 +39,7 @@ internal sealed class TracerHost
         var pool = new EventBatchPool(Math.Max(MinBatchBytes, 4 * maxLine), MaxEventsPerBatch);
         var clock = new WallClock();
         var pipeline = new EventPipeline(clock, fanOut, pool, maxLine);
-        using var ring = new RingBuffer(bpf.EventsMapFd, pipeline);
+        using var ring = new RingBuffer(bpf.EventsMapFd, bpf.EventsRingBytes, pipeline);
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
         var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
             tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); });

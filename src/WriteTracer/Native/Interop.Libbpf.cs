@@ -51,18 +51,8 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "bpf_link__destroy")]
         internal static partial int LinkDestroy(nint link);
 
-        [LibraryImport(Library, EntryPoint = "ring_buffer__new", SetLastError = true)]
-        internal static partial SafeRingBufferHandle RingBufferNew(
-            int mapFd, delegate* unmanaged<nint, void*, nuint, int> sampleCallback, nint context, void* options);
-
-        [LibraryImport(Library, EntryPoint = "ring_buffer__poll")]
-        internal static partial int RingBufferPoll(SafeRingBufferHandle ringBuffer, int timeoutMs);
-
-        [LibraryImport(Library, EntryPoint = "ring_buffer__consume")]
-        internal static partial int RingBufferConsume(SafeRingBufferHandle ringBuffer);
-
-        [LibraryImport(Library, EntryPoint = "ring_buffer__free")]
-        internal static partial void RingBufferFree(nint ringBuffer);
+        [LibraryImport(Library, EntryPoint = "bpf_map__max_entries")]
+        internal static partial uint MapMaxEntries(nint map);
 
         [LibraryImport(Library, EntryPoint = "bpf_map_update_elem")]
         internal static partial int MapUpdateElem(int fd, void* key, void* value, ulong flags);

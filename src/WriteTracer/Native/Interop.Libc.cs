@@ -29,6 +29,15 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "geteuid")]
         internal static partial uint GetEUid();
 
+        [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
+        internal static partial void* MMap(void* address, nuint length, int protection, int flags, int fd, nint offset);
+
+        [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
+        internal static partial int MUnmap(void* address, nuint length);
+
+        internal const int PROT_READ = 0x1, PROT_WRITE = 0x2, MAP_SHARED = 0x1;
+        internal static readonly void* MAP_FAILED = (void*)-1;
+
         [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
         private static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
 
@@ -40,7 +49,19 @@ internal static partial class Interop
             public short Returned;
         }
 
-        private const short POLLERR = 0x8, POLLHUP = 0x10;
+        private const short POLLIN = 0x1, POLLERR = 0x8, POLLHUP = 0x10;
+
+        /// <summary>
+        /// Waits up to timeoutMs for fd to become readable. Returns true when it is, false
+        /// on timeout or EINTR; throws nothing, so errno is returned through error.
+        /// </summary>
+        internal static bool WaitReadable(int fd, int timeoutMs, out int error)
+        {
+            var entry = new PollFd { Fd = fd, Events = POLLIN };
+            var result = Poll(&entry, 1, timeoutMs);
+            error = result < 0 ? Marshal.GetLastPInvokeError() : 0;
+            return result > 0;
+        }
 
         /// <summary>True when fd is a pipe or socket whose other end has gone (POLLERR/POLLHUP without blocking).</summary>
         internal static bool IsPeerClosed(int fd)
