@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace WriteTracer.Events;
 
 /// <summary>Recycles batches so steady-state tracing allocates nothing per event.</summary>
-internal sealed class EventBatchPool(int bufferBytes, int maxEvents, int maxPooled = 64)
+internal sealed class EventBatchPool(int bufferBytes, int maxEvents, int maxPooled = 16)
 {
     private readonly ConcurrentQueue<EventBatch> _free = new();
 

@@ -12,6 +12,11 @@ internal sealed class JsonEventFormatter
 {
     private readonly TimestampFormatter _timestamps = new();
 
+    // Consecutive events mostly come from one thread: escape its name once, not per event.
+    private WriteEvent.CommBuffer _lastComm;
+    private readonly byte[] _lastCommEscaped = new byte[WriteEvent.CommLength * 6];
+    private int _lastCommEscapedLength = -1;
+
     /// <summary>The longest line (newline included) an event with this much captured data can produce.</summary>
     public static int MaxLength(int captureBytes) =>
         512 + Math.Max(captureBytes * 6, Base64.GetMaxEncodedToUtf8Length(captureBytes));
@@ -29,7 +34,7 @@ internal sealed class JsonEventFormatter
         w.Raw(",\"root_pid\":"u8);
         w.Number(e.RootPid);
         w.Raw(",\"comm\":\""u8);
-        w.JsonEscapedLenient(Comm(e));
+        w.Raw(EscapedComm(e));
         w.Raw("\",\"fd\":"u8);
         w.Number(e.Fd);
         w.Raw(",\"count\":"u8);
@@ -62,6 +67,19 @@ internal sealed class JsonEventFormatter
         var length = w.Position;
         w.Byte((byte)'\n');
         return length;
+    }
+
+    private ReadOnlySpan<byte> EscapedComm(in WriteEvent e)
+    {
+        ReadOnlySpan<byte> comm = e.Comm;
+        if (_lastCommEscapedLength < 0 || !comm.SequenceEqual(_lastComm))
+        {
+            comm.CopyTo(_lastComm);
+            var w = new Utf8Writer(_lastCommEscaped);
+            w.JsonEscapedLenient(Comm(e));
+            _lastCommEscapedLength = w.Position;
+        }
+        return _lastCommEscaped.AsSpan(0, _lastCommEscapedLength);
     }
 
     private static ReadOnlySpan<byte> Comm(in WriteEvent e)

@@ -13,6 +13,12 @@ internal abstract class EventSink : IDisposable
     /// <summary>Share of the completion deadline a sink may spend before it must stop trying to deliver.</summary>
     private const double FlushShareOfDeadline = 0.8;
 
+    /// <summary>
+    /// Formatted bytes a sink may hold queued, besides its capacity in events: with large
+    /// captures an event's line runs to tens of kilobytes, and the queue must stay bounded in memory.
+    /// </summary>
+    public const long MaxQueuedBytes = 64L << 20;
+
     /// <summary>Queued batches beyond which sparse ones are compacted (see <see cref="Enqueue"/>).</summary>
     private const int CoalesceAfterBatches = 8;
 
@@ -25,6 +31,7 @@ internal abstract class EventSink : IDisposable
     private EventBatchPool? _coalescingPool;
     private EventBatch? _coalescing;
     private long _queuedEvents;
+    private long _queuedBytes;
     private long _delivered;
     private long _dropped;
     private bool _completing;
@@ -56,17 +63,20 @@ internal abstract class EventSink : IDisposable
     public void Start() => _worker.Start();
 
     /// <summary>
-    /// Queues the batch, or counts its events as dropped when the queue is full. An
-    /// empty queue takes any batch, so a capacity smaller than a batch still delivers.
+    /// Queues the batch, or counts its events as dropped when the queue is full (in events
+    /// or in <see cref="MaxQueuedBytes"/>). An empty queue takes any batch, so a capacity
+    /// smaller than a batch still delivers.
     /// </summary>
     public void Offer(EventBatch batch)
     {
         lock (_gate)
         {
-            if (!_completing && (_queuedEvents == 0 || _queuedEvents + batch.Count <= _capacityEvents))
+            if (!_completing && (_queuedEvents == 0 ||
+                (_queuedEvents + batch.Count <= _capacityEvents && _queuedBytes + batch.Length <= MaxQueuedBytes)))
             {
                 Enqueue(batch);
                 _queuedEvents += batch.Count;
+                _queuedBytes += batch.Length;
                 Monitor.Pulse(_gate);
                 return;
             }
@@ -94,6 +104,7 @@ internal abstract class EventSink : IDisposable
                     batch.Release();
                 }
                 _queuedEvents = 0;
+                _queuedBytes = 0;
                 _coalescing = null;
             }
         }
@@ -171,6 +182,7 @@ internal abstract class EventSink : IDisposable
                 if (batch is not null)
                 {
                     _queuedEvents -= batch.Count;
+                    _queuedBytes -= batch.Length;
                     if (batch == _coalescing)
                     {
                         _coalescing = null;

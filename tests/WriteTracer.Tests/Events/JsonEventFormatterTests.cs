@@ -172,6 +172,23 @@ public class JsonEventFormatterTests
     }
 
     [Fact]
+    public void One_formatter_writes_each_events_own_comm_as_the_thread_changes()
+    {
+        var formatter = new JsonEventFormatter();
+        string[] comms = ["writer", "writer", "writer-2", "wri\"ter", "writer", "w"];
+        var destination = new byte[JsonEventFormatter.MaxLength(0)];
+
+        var written = comms.Select(comm =>
+        {
+            var length = formatter.Format(Records.Header(comm: comm), [], DesignExampleTime, destination);
+            using var json = JsonDocument.Parse(destination.AsMemory(0, length));
+            return json.RootElement.GetProperty("comm").GetString();
+        });
+
+        Assert.Equal(comms, written);
+    }
+
+    [Fact]
     public void A_comm_with_invalid_utf8_keeps_the_line_valid_json()
     {
         var header = Records.Header();

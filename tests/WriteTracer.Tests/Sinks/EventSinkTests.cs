@@ -32,6 +32,28 @@ public class EventSinkTests
     }
 
     [Fact]
+    public void A_queue_holding_its_byte_limit_drops_further_events_whatever_its_event_capacity()
+    {
+        var lineBytes = (int)(EventSink.MaxQueuedBytes / 3);
+        var pool = new EventBatchPool(bufferBytes: lineBytes + 1, maxEvents: 1);
+        using var sink = new RecordingSink(capacityEvents: 1000);
+        sink.Hold();
+        sink.Start();
+        Offer(sink, pool, "a", lineBytes);
+        sink.WaitUntilWriting();
+
+        Offer(sink, pool, "b", lineBytes);
+        Offer(sink, pool, "c", lineBytes);
+        Offer(sink, pool, "d", lineBytes); // with their newlines, three thirds exceed the limit
+        Offer(sink, pool, "e", 10);
+
+        Assert.Equal(1, sink.Dropped);
+        sink.Release();
+        sink.Complete(Deadline);
+        Assert.Equal(["a", "b", "c", "e"], sink.Events.Select(e => e.Line[..1]));
+    }
+
+    [Fact]
     public void Every_offered_event_is_delivered_or_dropped_exactly_once()
     {
         using var sink = new RecordingSink(capacityEvents: 64);
@@ -133,6 +155,14 @@ public class EventSinkTests
     }
 
     /// <summary>Offers a new batch and gives up the caller's reference, as the fan-out does.</summary>
+    /// <summary>Offers one line of length bytes starting with name.</summary>
+    private static void Offer(EventSink sink, EventBatchPool pool, string name, int length)
+    {
+        var batch = TestBatches.Rent(pool, [name.PadRight(length, '.')]);
+        sink.Offer(batch);
+        batch.Release();
+    }
+
     private void Offer(EventSink sink, IEnumerable<string> lines)
     {
         var batch = TestBatches.Rent(_pool, lines);
