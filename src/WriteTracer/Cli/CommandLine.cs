@@ -75,7 +75,7 @@ internal sealed class CommandLine
 
     private readonly Option<int> _lokiQueue = new("--loki-queue-events")
     {
-        Description = "Events held for Loki while it is slow or down; beyond that they are dropped and counted",
+        Description = "Events held for Loki while it is slow or down, at most 64 MiB of them; beyond that they are dropped and counted",
         HelpName = "N",
         DefaultValueFactory = _ => TracerOptions.Defaults.LokiQueueEvents,
         CustomParser = r => ParseInt(r, Single(r), 1, 10_000_000, "a number of events from 1 to 10000000"),
