@@ -14,7 +14,7 @@
 #define WT_TASK_COMM_LEN 16
 /* Largest --capture-bytes; a power of two so the verifier can bound copies. */
 #define WT_MAX_CAPTURE 16384
-/* Writes no larger than this are reserved in the small size class (see the program). */
+/* Writes no larger than this are reserved in small size classes (see the program). */
 #define WT_SMALL_CAPTURE 128
 
 /* event flags */

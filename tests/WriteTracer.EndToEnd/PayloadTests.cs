@@ -31,16 +31,27 @@ public sealed class PayloadTests
     [InlineData(5000, 4096)]  // a page-sized capture
     [InlineData(16384, 16384)] // the largest capture, whole
     [InlineData(100, 256)]    // the default capture, whole
+    [InlineData(1, 256)]      // the kernel reserves small writes in size classes of 32, 64 and 128 bytes:
+    [InlineData(32, 256)]     // each side of every class boundary
+    [InlineData(33, 256)]
+    [InlineData(64, 256)]
+    [InlineData(65, 256)]
+    [InlineData(128, 256)]
+    [InlineData(129, 256)]
+    [InlineData(20, 40)]      // a capture between two classes
+    [InlineData(60, 40)]
     public async Task Captures_at_most_capture_bytes_and_marks_truncation(int size, int capture)
     {
         const int lines = 20;
         var events = await TraceWriterAsync(["-s", $"{size}", "-n", $"{lines}"], ["--capture-bytes", $"{capture}"],
             e => e.Int("fd") == 1, lines);
 
-        foreach (var e in events)
+        // One writer thread: its events arrive in write order, so the i-th is seq=i (heads
+        // shorter than "w pid=… tid=… seq=…" cannot be parsed back).
+        foreach (var (e, seq) in events.Select((e, i) => (e, i)))
         {
             var bytes = e.DataBytes();
-            Assert.True(WriterLine.TryParseBytes(bytes, out var line));
+            var line = new WriterLine(e.Int("pid"), e.Int("tid"), seq);
             Assert.Equal(line.Payload(size).AsSpan(0, Math.Min(size, capture)).ToArray(), bytes);
             Assert.Equal(size, e.Int("count"));
             Assert.Equal(size > capture, e.IsTruncated());
