@@ -50,6 +50,8 @@ static const char usage_text[] =
     "  -f FD       write to this already-open fd (default 1)\n"
     "  -o PATH     open PATH (O_WRONLY|O_CREAT|O_TRUNC, 0644) and write there\n"
     "  -w MS       sleep MS milliseconds before writing (0..86400000)\n"
+    "  -p US       pause US microseconds after each write (0..1000000; not in\n"
+    "              the -q loop), to pace a workload below what a tracer absorbs\n"
     "  -W          wait for one line (or EOF) on stdin before writing\n"
     "              (with -w too: the stdin line first, then the sleep)\n"
     "  -e CODE     exit with CODE (0..255) on success (default 0)\n"
@@ -64,7 +66,7 @@ static const char usage_text[] =
     "any child failure makes writer exit 1). Exit 2: bad usage, 1: write failed.\n";
 
 static struct {
-    long long threads, lines, children, size, wait_ms, exit_code, quiet;
+    long long threads, lines, children, size, wait_ms, pause_us, exit_code, quiet;
     int grandchild, binary, wait_stdin, fd;
 } cfg = { .threads = 1, .lines = 10, .size = -1, .quiet = -1, .fd = 1 };
 
@@ -167,6 +169,13 @@ static void payload_set(struct payload *p, int pid, int tid, long long seq)
 }
 
 // One writer: -n payloads from the calling thread. Counts successful writes.
+static void sleep_us(long long us)
+{
+    struct timespec t = { us / 1000000, (us % 1000000) * 1000L };
+    while (nanosleep(&t, &t) != 0 && errno == EINTR)
+        ;
+}
+
 static int run_writer(long long *written)
 {
     struct payload p;
@@ -181,6 +190,8 @@ static int run_writer(long long *written)
             break;
         }
         (*written)++;
+        if (cfg.pause_us > 0)
+            sleep_us(cfg.pause_us);
     }
     free(p.buf);
     return rc;
@@ -337,11 +348,8 @@ static void wait_before_start(void)
             exit(1);
         }
     }
-    if (cfg.wait_ms > 0) {
-        struct timespec t = { cfg.wait_ms / 1000, (cfg.wait_ms % 1000) * 1000000L };
-        while (nanosleep(&t, &t) != 0 && errno == EINTR)
-            ;
-    }
+    if (cfg.wait_ms > 0)
+        sleep_us(cfg.wait_ms * 1000);
 }
 
 int main(int argc, char **argv)
@@ -349,7 +357,7 @@ int main(int argc, char **argv)
     const char *path = NULL;
     int fd_given = 0, workload_given = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "t:n:c:gbs:f:o:w:We:q:h")) != -1) {
+    while ((opt = getopt(argc, argv, "t:n:c:gbs:f:o:w:p:We:q:h")) != -1) {
         switch (opt) {
         case 't': cfg.threads = parse(optarg, 0, 4096, "-t"); workload_given = 1; break;
         case 'n': cfg.lines = parse(optarg, 0, MAX_LINES, "-n"); workload_given = 1; break;
@@ -360,6 +368,7 @@ int main(int argc, char **argv)
         case 'f': cfg.fd = (int)parse(optarg, 0, INT_MAX, "-f"); fd_given = 1; break;
         case 'o': path = optarg; break;
         case 'w': cfg.wait_ms = parse(optarg, 0, 86400000, "-w"); break;
+        case 'p': cfg.pause_us = parse(optarg, 0, 1000000, "-p"); break;
         case 'W': cfg.wait_stdin = 1; break;
         case 'e': cfg.exit_code = parse(optarg, 0, 255, "-e"); break;
         case 'q': cfg.quiet = parse(optarg, 0, LLONG_MAX, "-q"); break;
