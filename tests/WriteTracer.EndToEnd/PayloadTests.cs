@@ -46,16 +46,20 @@ public sealed class PayloadTests
         var events = await TraceWriterAsync(["-s", $"{size}", "-n", $"{lines}"], ["--capture-bytes", $"{capture}"],
             e => e.Int("fd") == 1, lines);
 
-        // One writer thread: its events arrive in write order, so the i-th is seq=i (heads
-        // shorter than "w pid=… tid=… seq=…" cannot be parsed back).
-        foreach (var (e, seq) in events.Select((e, i) => (e, i)))
-        {
-            var bytes = e.DataBytes();
-            var line = new WriterLine(e.Int("pid"), e.Int("tid"), seq);
-            Assert.Equal(line.Payload(size).AsSpan(0, Math.Min(size, capture)).ToArray(), bytes);
-            Assert.Equal(size, e.Int("count"));
-            Assert.Equal(size > capture, e.IsTruncated());
-        }
+        AssertPayloads(events, size, capture);
+    }
+
+    [RootFact]
+    public async Task Records_that_wrap_around_the_end_of_the_ring_arrive_whole()
+    {
+        // Records of 328 bytes (header 64, default capture 256, ring header 8) do not divide a
+        // 1 MiB ring: the 3197th straddles its end, and so does one on every later lap. The
+        // writer is paced so the reader keeps up and every event arrives.
+        const int lines = 8000, size = 1000;
+        var events = await TraceWriterAsync(["-s", $"{size}", "-n", $"{lines}", "-p", "50", "-o", "/dev/null"],
+            ["--ring-buffer-mb", "1"], e => e.Int("fd") == 3, lines);
+
+        AssertPayloads(events, size, capture: 256);
     }
 
     [RootFact]
@@ -85,6 +89,22 @@ public sealed class PayloadTests
         Assert.Equal(lines, events.Count);
         Assert.All(events, e => Assert.Equal(3, e.Int("fd")));
         Assert.Equal(lines, events.Select(e => e.GetProperty("data").GetString()).Distinct().Count());
+    }
+
+    /// <summary>
+    /// Every event holds the first capture bytes of its payload. One writer thread: its
+    /// events arrive in write order, so the i-th is seq=i (heads shorter than
+    /// "w pid=… tid=… seq=…" could not be parsed back).
+    /// </summary>
+    private static void AssertPayloads(IReadOnlyList<JsonElement> events, int size, int capture)
+    {
+        foreach (var (e, seq) in events.Select((e, i) => (e, i)))
+        {
+            var line = new WriterLine(e.Int("pid"), e.Int("tid"), seq);
+            Assert.Equal(line.Payload(size).AsSpan(0, Math.Min(size, capture)).ToArray(), e.DataBytes());
+            Assert.Equal(size, e.Int("count"));
+            Assert.Equal(size > capture, e.IsTruncated());
+        }
     }
 
     /// <summary>Runs writer under the tracer and returns the events matching the filter once all expected arrived.</summary>

@@ -7,7 +7,9 @@ namespace WriteTracer.Bpf;
 /// map (the layout libbpf's ring_buffer uses). Records are handed to the consumer in
 /// place, without a copy or a native callback per record, and the consumer position
 /// is published in steps rather than after every record: each publication is a cache
-/// line the writing CPU must fetch back before its next reservation.
+/// line the writing CPU must fetch back before its next reservation. The data area is
+/// mapped once, not twice as the kernel allows (its pages all count as resident): the
+/// rare record that wraps around the end is copied together instead.
 /// </summary>
 internal sealed unsafe class RingBuffer : IDisposable
 {
@@ -24,6 +26,7 @@ internal sealed unsafe class RingBuffer : IDisposable
     private readonly byte* _data;
     private readonly ulong _mask;
     private readonly ulong _publishEvery;
+    private readonly byte[] _wrapped = new byte[WriteEvent.Size + WriteEvent.MaxCapture];
 
     /// <param name="size">The map's max_entries: the data area's size, a power of two.</param>
     public RingBuffer(int mapFd, int size, IRecordConsumer consumer)
@@ -34,8 +37,7 @@ internal sealed unsafe class RingBuffer : IDisposable
         _consumerPage = SafeMemoryMapHandle.Map(mapFd, page, 0, writable: true, "mapping the ring buffer's consumer page");
         try
         {
-            // The kernel maps the data area twice in a row, so a record that wraps is contiguous.
-            _producerPageAndData = SafeMemoryMapHandle.Map(mapFd, page + 2 * (nuint)size, (long)page, writable: false,
+            _producerPageAndData = SafeMemoryMapHandle.Map(mapFd, page + (nuint)size, (long)page, writable: false,
                 "mapping the ring buffer's data");
         }
         catch
@@ -71,6 +73,21 @@ internal sealed unsafe class RingBuffer : IDisposable
         _consumerPage.Dispose();
     }
 
+    /// <summary>The record at offset in the data area, joined into one span if it wraps around the end.</summary>
+    private ReadOnlySpan<byte> Record(ulong offset, int length)
+    {
+        offset &= _mask; // a record may start exactly at the end, after its header
+        var first = (int)Math.Min((ulong)length, _mask + 1 - offset);
+        var head = new ReadOnlySpan<byte>(_data + offset, first);
+        if (first == length)
+        {
+            return head;
+        }
+        head.CopyTo(_wrapped);
+        new ReadOnlySpan<byte>(_data, length - first).CopyTo(_wrapped.AsSpan(first));
+        return _wrapped.AsSpan(0, length);
+    }
+
     private bool HasData => Volatile.Read(ref *_producerPosition) != Volatile.Read(ref *_consumerPosition);
 
     private int Consume()
@@ -89,7 +106,8 @@ internal sealed unsafe class RingBuffer : IDisposable
                 }
                 while (consumer < producer)
                 {
-                    var header = _data + (consumer & _mask);
+                    var offset = consumer & _mask;
+                    var header = _data + offset;
                     var length = Volatile.Read(ref *(uint*)header);
                     if ((length & BusyBit) != 0)
                     {
@@ -99,7 +117,7 @@ internal sealed unsafe class RingBuffer : IDisposable
                     consumer += (bytes + HeaderBytes + 7) & ~7u;
                     if ((length & DiscardBit) == 0)
                     {
-                        _consumer.OnRecord(new ReadOnlySpan<byte>(header + HeaderBytes, (int)bytes));
+                        _consumer.OnRecord(Record(offset + HeaderBytes, (int)bytes));
                         records++;
                     }
                     if (consumer - published >= _publishEvery)
