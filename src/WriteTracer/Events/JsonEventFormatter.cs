@@ -8,13 +8,15 @@ namespace WriteTracer.Events;
 /// Formats one event as one JSON line (DESIGN.md, "Event"). The captured bytes stay
 /// recoverable exactly: "data" when they are valid UTF-8, "data_b64" otherwise.
 /// </summary>
-internal sealed class JsonEventFormatter
+internal sealed class JsonEventFormatter : IEventFormatter
 {
     private readonly TimestampFormatter _timestamps = new();
 
     /// <summary>The longest line (newline included) an event with this much captured data can produce.</summary>
     public static int MaxLength(int captureBytes) =>
         512 + Math.Max(captureBytes * 6, Base64.GetMaxEncodedToUtf8Length(captureBytes));
+
+    int IEventFormatter.MaxLength(int captureBytes) => MaxLength(captureBytes);
 
     /// <summary>Writes the line and its newline into destination; returns the length without the newline.</summary>
     public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination)
@@ -29,7 +31,7 @@ internal sealed class JsonEventFormatter
         w.Raw(",\"root_pid\":"u8);
         w.Number(e.RootPid);
         w.Raw(",\"comm\":\""u8);
-        w.JsonEscapedLenient(Comm(e));
+        w.JsonEscapedLenient(e.CommText);
         w.Raw("\",\"fd\":"u8);
         w.Number(e.Fd);
         w.Raw(",\"count\":"u8);
@@ -62,12 +64,5 @@ internal sealed class JsonEventFormatter
         var length = w.Position;
         w.Byte((byte)'\n');
         return length;
-    }
-
-    private static ReadOnlySpan<byte> Comm(in WriteEvent e)
-    {
-        ReadOnlySpan<byte> comm = e.Comm;
-        var end = comm.IndexOf((byte)0);
-        return end < 0 ? comm : comm[..end];
     }
 }
