@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -33,6 +34,18 @@ internal struct WriteEvent
 
     /// <summary>Captured at syscall exit (<c>--capture-at exit</c>), so the result is known.</summary>
     public readonly bool HasResult => (Flags & HasResultFlag) != 0;
+
+    /// <summary>The thread's name: <see cref="Comm"/> up to its first NUL (none when all 16 bytes are used).</summary>
+    [UnscopedRef]
+    public readonly ReadOnlySpan<byte> CommText
+    {
+        get
+        {
+            ReadOnlySpan<byte> comm = Comm;
+            var end = comm.IndexOf((byte)0);
+            return end < 0 ? comm : comm[..end];
+        }
+    }
 
     [InlineArray(CommLength)]
     public struct CommBuffer

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using Serilog.Events;
 using WriteTracer.Bpf;
+using WriteTracer.Events;
 using WriteTracer.Sinks.Loki;
 
 namespace WriteTracer.Cli;
@@ -31,7 +32,7 @@ internal sealed class CommandLine
 
     private readonly Option<string?> _fileOutput = new("--file-output", "-o")
     {
-        Description = "Also write JSON lines to this file, rotated by record count [default: off]",
+        Description = "Also write events to this file (in the --format), rotated by record count [default: off]",
         HelpName = "PATH",
     };
 
@@ -139,6 +140,15 @@ internal sealed class CommandLine
         Description = "Do not write events to standard output [default: off]",
     };
 
+    private readonly Option<EventFormat> _format = new("--format")
+    {
+        Description = "Events on standard output and in the --file-output file: json (an object per line) or " +
+            "text (one strace-like line per write, for terminals); Loki always gets JSON",
+        HelpName = "json|text",
+        DefaultValueFactory = _ => EventFormat.Json,
+        CustomParser = r => ParseChoice(r, EventFormat.Json, ("json", EventFormat.Json), ("text", EventFormat.Text)),
+    };
+
     private readonly Option<int> _captureBytes = new("--capture-bytes")
     {
         Description = $"Bytes of each write's buffer captured, 0 to {WriteEvent.MaxCapture}; 0 captures none",
@@ -201,11 +211,11 @@ internal sealed class CommandLine
     {
         Root = new RootCommand(
             "Traces the write(2) calls of processes, their threads and descendants with eBPF, " +
-            "and streams each call as JSON.")
+            "and streams each call as a JSON line (or, with --format text, a strace-like line).")
         {
             _pid, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiQueue,
             _interval, _metricsPort, _metricsAddress, _restPort, _restAddress, _restSocket, _apiTokenFile,
-            _noStdout, _captureBytes, _ringBuffer, _maxTracked, _attach, _captureAt, _logLevel, _command,
+            _noStdout, _format, _captureBytes, _ringBuffer, _maxTracked, _attach, _captureAt, _logLevel, _command,
         };
         EnvironmentOptions.Document(Root);
     }
@@ -261,6 +271,7 @@ internal sealed class CommandLine
             RestSocket = result.GetValue(_restSocket),
             ApiTokenFile = result.GetValue(_apiTokenFile),
             NoStdout = result.GetValue(_noStdout),
+            Format = result.GetValue(_format),
             CaptureBytes = result.GetValue(_captureBytes),
             RingBufferMegabytes = result.GetValue(_ringBuffer),
             MaxTrackedProcesses = result.GetValue(_maxTracked),

@@ -23,6 +23,8 @@ internal sealed record TracerOptions
     /// <summary>A file holding the bearer token every REST request must present; null when none.</summary>
     public string? ApiTokenFile { get; init; }
     public bool NoStdout { get; init; }
+    /// <summary>The format of stdout and the file; Loki always gets JSON.</summary>
+    public Events.EventFormat Format { get; init; } = Events.EventFormat.Json;
     public int CaptureBytes { get; init; } = Defaults.CaptureBytes;
     public int RingBufferMegabytes { get; init; } = Defaults.RingBufferMegabytes;
     public int MaxTrackedProcesses { get; init; } = Defaults.MaxTrackedProcesses;

@@ -1,7 +1,7 @@
 namespace WriteTracer.Events;
 
 /// <summary>
-/// Formatted events, shared read-only by every sink: the JSON lines back to back
+/// Formatted events, shared read-only by the sinks of their format: the lines back to back
 /// (each ending in '\n') and, per event, where its line is and what Loki needs to
 /// label it. Reference-counted so the buffer returns to its pool when the last sink
 /// is done with it.

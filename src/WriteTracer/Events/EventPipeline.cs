@@ -4,28 +4,26 @@ using WriteTracer.Sinks;
 namespace WriteTracer.Events;
 
 /// <summary>
-/// The reader thread's work per record: decode once, format once into the current
-/// batch, and publish batches to the sinks. Nothing here allocates per event.
+/// The reader thread's work per record: decode once, format once per format the sinks
+/// take (one <see cref="EventLane"/> each, usually one), and publish batches to the
+/// sinks. Nothing here allocates per event.
 /// </summary>
 internal sealed class EventPipeline : IRecordConsumer
 {
-    private readonly JsonEventFormatter _formatter = new();
+    public const int DefaultMaxEventsPerBatch = 4096;
+    public const int DefaultMinBatchBytes = 256 * 1024;
+
     private readonly WallClock _clock;
-    private readonly SinkFanOut _fanOut;
-    private readonly EventBatchPool _pool;
-    private readonly int _maxLineLength;
-    private EventBatch _batch;
+    private readonly EventLane[] _lanes;
     private long _captured;
     private long _capturedBytes;
     private long _malformed;
 
-    public EventPipeline(WallClock clock, SinkFanOut fanOut, EventBatchPool pool, int maxLineLength)
+    public EventPipeline(WallClock clock, SinkFanOut fanOut, int captureBytes,
+        int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes)
     {
         _clock = clock;
-        _fanOut = fanOut;
-        _pool = pool;
-        _maxLineLength = maxLineLength;
-        _batch = pool.Rent();
+        _lanes = [.. fanOut.Formats.Select(format => new EventLane(format, fanOut, captureBytes, maxEventsPerBatch, minBatchBytes))];
     }
 
     /// <summary>Events received from the kernel.</summary>
@@ -44,25 +42,21 @@ internal sealed class EventPipeline : IRecordConsumer
             Volatile.Write(ref _malformed, _malformed + 1);
             return;
         }
-        if (_batch.FreeSpace.Length < _maxLineLength || _batch.IsFull)
-        {
-            Flush();
-        }
         var unixNs = _clock.ToUnixNanoseconds(header.TimestampNs);
-        var length = _formatter.Format(header, data, unixNs, _batch.FreeSpace);
-        _batch.Commit(length, header.RootPid, unixNs);
+        foreach (var lane in _lanes)
+        {
+            lane.Add(header, data, unixNs);
+        }
         Volatile.Write(ref _captured, _captured + 1);
         Volatile.Write(ref _capturedBytes, _capturedBytes + (long)header.Count);
     }
 
-    /// <summary>Publishes the batch in progress, if it holds anything.</summary>
+    /// <summary>Publishes the batches in progress, if they hold anything.</summary>
     public void Flush()
     {
-        if (_batch.Count == 0)
+        foreach (var lane in _lanes)
         {
-            return;
+            lane.Flush();
         }
-        _fanOut.Publish(_batch);
-        _batch = _pool.Rent();
     }
 }

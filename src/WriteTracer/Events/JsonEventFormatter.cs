@@ -8,18 +8,16 @@ namespace WriteTracer.Events;
 /// Formats one event as one JSON line (DESIGN.md, "Event"). The captured bytes stay
 /// recoverable exactly: "data" when they are valid UTF-8, "data_b64" otherwise.
 /// </summary>
-internal sealed class JsonEventFormatter
+internal sealed class JsonEventFormatter : IEventFormatter
 {
     private readonly TimestampFormatter _timestamps = new();
-
-    // Consecutive events mostly come from one thread: escape its name once, not per event.
-    private WriteEvent.CommBuffer _lastComm;
-    private readonly byte[] _lastCommEscaped = new byte[WriteEvent.CommLength * 6];
-    private int _lastCommEscapedLength = -1;
+    private readonly EscapedComm _comm = new(static (ref Utf8Writer w, scoped ReadOnlySpan<byte> comm) => w.JsonEscapedLenient(comm));
 
     /// <summary>The longest line (newline included) an event with this much captured data can produce.</summary>
     public static int MaxLength(int captureBytes) =>
         512 + Math.Max(captureBytes * 6, Base64.GetMaxEncodedToUtf8Length(captureBytes));
+
+    int IEventFormatter.MaxLength(int captureBytes) => MaxLength(captureBytes);
 
     /// <summary>Writes the line and its newline into destination; returns the length without the newline.</summary>
     public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination)
@@ -34,7 +32,7 @@ internal sealed class JsonEventFormatter
         w.Raw(",\"root_pid\":"u8);
         w.Number(e.RootPid);
         w.Raw(",\"comm\":\""u8);
-        w.Raw(EscapedComm(e));
+        w.Raw(_comm.Of(e));
         w.Raw("\",\"fd\":"u8);
         w.Number(e.Fd);
         w.Raw(",\"count\":"u8);
@@ -67,25 +65,5 @@ internal sealed class JsonEventFormatter
         var length = w.Position;
         w.Byte((byte)'\n');
         return length;
-    }
-
-    private ReadOnlySpan<byte> EscapedComm(in WriteEvent e)
-    {
-        ReadOnlySpan<byte> comm = e.Comm;
-        if (_lastCommEscapedLength < 0 || !comm.SequenceEqual(_lastComm))
-        {
-            comm.CopyTo(_lastComm);
-            var w = new Utf8Writer(_lastCommEscaped);
-            w.JsonEscapedLenient(Comm(e));
-            _lastCommEscapedLength = w.Position;
-        }
-        return _lastCommEscaped.AsSpan(0, _lastCommEscapedLength);
-    }
-
-    private static ReadOnlySpan<byte> Comm(in WriteEvent e)
-    {
-        ReadOnlySpan<byte> comm = e.Comm;
-        var end = comm.IndexOf((byte)0);
-        return end < 0 ? comm : comm[..end];
     }
 }

@@ -17,8 +17,6 @@ namespace WriteTracer.Hosting;
 /// </summary>
 internal sealed class TracerHost
 {
-    private const int MaxEventsPerBatch = 4096;
-    private const int MinBatchBytes = 256 * 1024;
     private static readonly TimeSpan FlushDeadline = TimeSpan.FromSeconds(1.5);
 
     private readonly TracerOptions _options;
@@ -35,10 +33,8 @@ internal sealed class TracerHost
         using var bpf = LoadBpf();
         var sinks = CreateSinks();
         var fanOut = new SinkFanOut(sinks);
-        var maxLine = JsonEventFormatter.MaxLength(_options.CaptureBytes);
-        var pool = new EventBatchPool(Math.Max(MinBatchBytes, 4 * maxLine), MaxEventsPerBatch);
         var clock = new WallClock();
-        var pipeline = new EventPipeline(clock, fanOut, pool, maxLine);
+        var pipeline = new EventPipeline(clock, fanOut, _options.CaptureBytes);
         using var ring = new RingBuffer(bpf.EventsMapFd, bpf.EventsRingBytes, pipeline);
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
         var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,

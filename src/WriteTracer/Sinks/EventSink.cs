@@ -36,9 +36,10 @@ internal abstract class EventSink : IDisposable
     private long _dropped;
     private bool _completing;
 
-    protected EventSink(string stage, long capacityEvents, TimeSpan idleInterval)
+    protected EventSink(string stage, long capacityEvents, TimeSpan idleInterval, EventFormat format)
     {
         Stage = stage;
+        Format = format;
         _capacityEvents = capacityEvents;
         _idleInterval = idleInterval;
         _worker = new Thread(Run) { IsBackground = true, Name = $"sink-{stage}" };
@@ -46,6 +47,9 @@ internal abstract class EventSink : IDisposable
 
     /// <summary>The sink's name in metrics (<c>events_dropped_total{stage=…}</c>) and logs.</summary>
     public string Stage { get; }
+
+    /// <summary>The format of the lines this sink is given.</summary>
+    public EventFormat Format { get; }
 
     public long Delivered => Interlocked.Read(ref _delivered);
 

@@ -6,7 +6,7 @@ using WriteTracer.Native;
 namespace WriteTracer.Sinks;
 
 /// <summary>
-/// Events as JSON lines in a file rotated every N records: PATH.1 is the newest
+/// Events as lines (JSON or text) in a file rotated every N records: PATH.1 is the newest
 /// backup, PATH.M the oldest, older ones are deleted. A file always ends on a record
 /// boundary: when a write fails (disk full, I/O error) the part of it that reached
 /// the file is cut off, its events are counted as dropped, and writing resumes as
@@ -27,8 +27,8 @@ internal sealed class RotatingFileSink : EventSink
 
     /// <param name="maxBackups">Rotated files kept; 0 keeps all.</param>
     /// <exception cref="StartupException">The path cannot be written.</exception>
-    public RotatingFileSink(string path, int recordsPerFile, int maxBackups, long capacityEvents)
-        : base("file", capacityEvents, TimeSpan.FromSeconds(1))
+    public RotatingFileSink(string path, int recordsPerFile, int maxBackups, long capacityEvents, EventFormat format = EventFormat.Json)
+        : base("file", capacityEvents, TimeSpan.FromSeconds(1), format)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(recordsPerFile, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(maxBackups);

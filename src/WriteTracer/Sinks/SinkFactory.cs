@@ -15,11 +15,11 @@ internal static class SinkFactory
         var sinks = new List<EventSink>();
         if (!options.NoStdout)
         {
-            sinks.Add(StdoutSink.Open(onStdoutClosed, QueueEvents));
+            sinks.Add(StdoutSink.Open(onStdoutClosed, QueueEvents, options.Format));
         }
         if (options.FileOutput is { } path)
         {
-            var file = new RotatingFileSink(path, options.MaxRecordsPerFile, options.MaxBackups, QueueEvents);
+            var file = new RotatingFileSink(path, options.MaxRecordsPerFile, options.MaxBackups, QueueEvents, options.Format);
             Log.Information("writing events to {Path}, {Records} per file, {Backups} backups kept",
                 file.FilePath, options.MaxRecordsPerFile, options.MaxBackups == 0 ? "all" : options.MaxBackups);
             sinks.Add(file);

@@ -2,16 +2,22 @@ using WriteTracer.Events;
 
 namespace WriteTracer.Sinks;
 
-/// <summary>Hands each formatted batch to every sink; the reader's own reference is released here.</summary>
+/// <summary>Hands each formatted batch to every sink that takes its format; the reader's own reference is released here.</summary>
 internal sealed class SinkFanOut(IReadOnlyList<EventSink> sinks)
 {
     public IReadOnlyList<EventSink> Sinks => sinks;
 
-    public void Publish(EventBatch batch)
+    /// <summary>The formats the sinks take, each once: what the pipeline must format every event as.</summary>
+    public IReadOnlyList<EventFormat> Formats { get; } = [.. sinks.Select(s => s.Format).Distinct()];
+
+    public void Publish(EventBatch batch, EventFormat format)
     {
         foreach (var sink in sinks)
         {
-            sink.Offer(batch);
+            if (sink.Format == format)
+            {
+                sink.Offer(batch);
+            }
         }
         batch.Release();
     }

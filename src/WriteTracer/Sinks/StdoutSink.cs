@@ -9,8 +9,8 @@ namespace WriteTracer.Sinks;
 /// Events on standard output, a batch per write(2). When the reader of a pipe goes
 /// away (<c>write-tracer … | head</c>) the tracer ends normally instead of failing.
 /// </summary>
-internal sealed class StdoutSink(Stream stdout, Action onClosed, long capacityEvents)
-    : EventSink("stdout", capacityEvents, TimeSpan.FromSeconds(1))
+internal sealed class StdoutSink(Stream stdout, Action onClosed, long capacityEvents, EventFormat format = EventFormat.Json)
+    : EventSink("stdout", capacityEvents, TimeSpan.FromSeconds(1), format)
 {
     private bool _closed;
 
@@ -20,8 +20,8 @@ internal sealed class StdoutSink(Stream stdout, Action onClosed, long capacityEv
     /// Opens fd 1 as a plain file stream: unlike Console's stream, which pretends a
     /// broken pipe is success, it reports EPIPE.
     /// </summary>
-    public static StdoutSink Open(Action onClosed, long capacityEvents) =>
-        new(new FileStream(new SafeFileHandle(StdoutFd, ownsHandle: false), FileAccess.Write, bufferSize: 0), onClosed, capacityEvents);
+    public static StdoutSink Open(Action onClosed, long capacityEvents, EventFormat format) =>
+        new(new FileStream(new SafeFileHandle(StdoutFd, ownsHandle: false), FileAccess.Write, bufferSize: 0), onClosed, capacityEvents, format);
 
     protected override void Write(EventBatch batch)
     {

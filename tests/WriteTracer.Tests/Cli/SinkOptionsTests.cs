@@ -1,5 +1,6 @@
 using System.Net;
 using WriteTracer.Cli;
+using WriteTracer.Events;
 
 namespace WriteTracer.Tests.Cli;
 
@@ -21,6 +22,7 @@ public class SinkOptionsTests
         Assert.Equal(2112, options.MetricsPort);
         Assert.Equal(IPAddress.Any, options.MetricsAddress);
         Assert.False(options.NoStdout);
+        Assert.Equal(EventFormat.Json, options.Format);
     }
 
     [Fact]
@@ -73,16 +75,48 @@ public class SinkOptionsTests
     public void Loki_options_need_an_endpoint(string option, string value) =>
         Assert.Equal($"{option} needs --loki-endpoint", ParseError(["-p", "1", option, value]));
 
-    private static TracerOptions Parse(params string[] args)
+    [Theory]
+    [InlineData("json", nameof(EventFormat.Json))]
+    [InlineData("text", nameof(EventFormat.Text))]
+    [InlineData("TEXT", nameof(EventFormat.Text))]
+    public void Format_is_json_or_text(string value, string expected)
     {
-        var options = new CommandLine().Parse(args, out _, out var error);
+        Assert.Equal(expected, Parse("-p", "1", "--format", value).Format.ToString());
+        Assert.Equal(expected, Parse("-p", "1", $"--format={value}").Format.ToString());
+    }
+
+    [Theory]
+    [InlineData("--format: 'xml' is not one of json, text", "--format", "xml")]
+    [InlineData("--format: '' is not one of json, text", "--format", "")]
+    [InlineData("--format: a value is missing", "--format", "text", "--format")]
+    public void A_bad_format_is_a_one_line_error_naming_the_option(string error, params string[] args) =>
+        Assert.Equal(error, ParseError(["-p", "1", .. args]));
+
+    [Fact]
+    public void Format_comes_from_WRITE_TRACER_FORMAT_unless_the_command_line_gives_it()
+    {
+        var environment = new Dictionary<string, string> { ["WRITE_TRACER_FORMAT"] = "text" };
+
+        Assert.Equal(EventFormat.Text, Parse(environment, "-p", "1").Format);
+        Assert.Equal(EventFormat.Json, Parse(environment, "-p", "1", "--format", "json").Format);
+        Assert.Equal("WRITE_TRACER_FORMAT (--format): 'yaml' is not one of json, text",
+            ParseError(new Dictionary<string, string> { ["WRITE_TRACER_FORMAT"] = "yaml" }, "-p", "1"));
+    }
+
+    private static TracerOptions Parse(params string[] args) => Parse(new Dictionary<string, string>(), args);
+
+    private static TracerOptions Parse(Dictionary<string, string> environment, params string[] args)
+    {
+        var options = new CommandLine().Parse(args, out _, out var error, environment);
         Assert.True(options is not null, error);
         return options;
     }
 
-    private static string? ParseError(params string[] args)
+    private static string? ParseError(params string[] args) => ParseError(new Dictionary<string, string>(), args);
+
+    private static string? ParseError(Dictionary<string, string> environment, params string[] args)
     {
-        Assert.Null(new CommandLine().Parse(args, out _, out var error));
+        Assert.Null(new CommandLine().Parse(args, out _, out var error, environment));
         return error;
     }
 }

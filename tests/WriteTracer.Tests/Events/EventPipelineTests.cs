@@ -36,9 +36,7 @@ public sealed class EventPipelineTests : IDisposable
         for (var i = 0; i < records.Count; i++)
         {
             WriteEvent.TryDecode(records[i], out var header, out var data);
-            var expected = new byte[JsonEventFormatter.MaxLength(256)];
-            var length = formatter.Format(header, data, ClockOffset + 5_000 + i, expected);
-            Assert.Equal(new RecordedEvent(Encoding.UTF8.GetString(expected, 0, length), (uint)(10 + i % 3), ClockOffset + 5_000 + i), _sink.Events[i]);
+            Assert.Equal(new RecordedEvent(Line(formatter, header, data, ClockOffset + 5_000 + i), (uint)(10 + i % 3), ClockOffset + 5_000 + i), _sink.Events[i]);
         }
     }
 
@@ -58,8 +56,7 @@ public sealed class EventPipelineTests : IDisposable
     {
         const int capture = 64;
         var maxLine = JsonEventFormatter.MaxLength(capture);
-        var pool = new EventBatchPool(bufferBytes: 3 * maxLine, maxEvents: 10_000);
-        var pipeline = new EventPipeline(new WallClock(ClockOffset), _fanOut, pool, maxLine);
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), _fanOut, capture, maxEventsPerBatch: 10_000, minBatchBytes: 0);
         // Lines of every length up to the worst case (each byte a six-byte escape).
         var records = Enumerable.Range(0, 300)
             .Select(i => Records.Write(Enumerable.Repeat((byte)0x01, i % (capture + 1)).ToArray(), count: 1_000_000))
@@ -136,17 +133,69 @@ public sealed class EventPipelineTests : IDisposable
         Assert.Equal([1], _sink.Batches.Select(b => b.Count));
     }
 
+    [Fact]
+    public void Each_sink_gets_every_event_in_its_own_format_formatted_once_per_format()
+    {
+        using var text = new RecordingSink(format: EventFormat.Text);
+        using var otherText = new RecordingSink(format: EventFormat.Text);
+        var fanOut = new SinkFanOut([_sink, text, otherText]);
+        text.Start();
+        otherText.Start();
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), fanOut, captureBytes: 16, maxEventsPerBatch: 8, minBatchBytes: 0);
+        var records = Enumerable.Range(0, 20)
+            .Select(i => Records.Write(Encoding.UTF8.GetBytes($"w{i}\n"), pid: 100, tid: 101, rootPid: (uint)(i % 2 == 0 ? 100 : 7), timestampNs: (ulong)i))
+            .ToList();
+
+        foreach (var record in records)
+        {
+            pipeline.OnRecord(record);
+        }
+        pipeline.Flush();
+        fanOut.Complete(Poll.Limit);
+
+        var json = new JsonEventFormatter();
+        var textFormatter = new TextEventFormatter();
+        for (var i = 0; i < records.Count; i++)
+        {
+            WriteEvent.TryDecode(records[i], out var header, out var data);
+            var unixNs = ClockOffset + i;
+            Assert.Equal(new RecordedEvent(Line(json, header, data, unixNs), header.RootPid, unixNs), _sink.Events[i]);
+            Assert.Equal(new RecordedEvent(Line(textFormatter, header, data, unixNs), header.RootPid, unixNs), text.Events[i]);
+        }
+        Assert.Equal(20, _sink.Events.Count);
+        Assert.Equal(text.Events, otherText.Events);
+        Assert.Equal(text.Batches.Select(b => b.Bytes), otherText.Batches.Select(b => b.Bytes));
+        Assert.Equal([8, 8, 4], text.Batches.Select(b => b.Count));
+        Assert.Equal(20, pipeline.Captured);
+    }
+
+    [Fact]
+    public void Without_sinks_events_are_counted_and_nothing_is_formatted()
+    {
+        var fanOut = new SinkFanOut([]);
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), fanOut, captureBytes: 16);
+
+        pipeline.OnRecord(Records.Write("unseen"u8));
+        pipeline.Flush();
+
+        Assert.Empty(fanOut.Formats);
+        Assert.Equal((1, 6), (pipeline.Captured, pipeline.CapturedBytes));
+    }
+
+    private static string Line(IEventFormatter formatter, in WriteEvent header, ReadOnlySpan<byte> data, long unixNs)
+    {
+        var buffer = new byte[formatter.MaxLength(data.Length)];
+        return Encoding.UTF8.GetString(buffer, 0, formatter.Format(header, data, unixNs, buffer));
+    }
+
     private static string? Data(string line)
     {
         using var json = JsonDocument.Parse(line);
         return json.RootElement.GetProperty("data").GetString();
     }
 
-    private EventPipeline Pipeline(int capture, int maxEvents)
-    {
-        var maxLine = JsonEventFormatter.MaxLength(capture);
-        return new EventPipeline(new WallClock(ClockOffset), _fanOut, new EventBatchPool(4 * maxLine, maxEvents), maxLine);
-    }
+    private EventPipeline Pipeline(int capture, int maxEvents) =>
+        new(new WallClock(ClockOffset), _fanOut, capture, maxEvents, minBatchBytes: 0);
 
     /// <summary>Hands the records over as the reader thread does, publishes the rest and waits for the sink.</summary>
     private void Feed(EventPipeline pipeline, IEnumerable<byte[]> records)

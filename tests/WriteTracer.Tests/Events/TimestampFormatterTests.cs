@@ -66,6 +66,32 @@ public partial class TimestampFormatterTests
         }
     }
 
+    [Theory]
+    [InlineData("2026-11-22T04:18:40", 123_456_789, 0, "04:18:40.123456")]
+    [InlineData("2026-11-22T04:18:40", 999_999_999, 0, "04:18:40.999999")] // cut, not rounded, as strace -tt does
+    [InlineData("2026-11-22T04:18:40", 123_456_789, 330, "09:48:40.123456")]
+    [InlineData("2026-11-22T04:18:40", 1_000, -300, "23:18:40.000001")] // the day before
+    [InlineData("1970-01-01T00:00:00", 0, 0, "00:00:00.000000")]
+    public void Local_time_of_day_has_six_fractional_digits_in_the_zone(string second, int nanoseconds, int offsetMinutes, string expected)
+    {
+        var zone = TimeZoneInfo.CreateCustomTimeZone("test", TimeSpan.FromMinutes(offsetMinutes), "test", "test");
+
+        Assert.Equal(expected, Format(TimestampFormatter.LocalTimeOfDay(zone), UnixNanoseconds(second, nanoseconds)));
+    }
+
+    [Fact]
+    public void Local_time_of_day_follows_the_seconds_and_defaults_to_the_machines_zone()
+    {
+        var formatter = TimestampFormatter.LocalTimeOfDay();
+
+        foreach (var (second, nanoseconds) in new[] { ("2026-03-29T00:59:59", 999_999_000), ("2026-03-29T01:00:00", 0), ("2026-10-25T00:59:59", 5_000), ("2026-10-25T01:00:00", 0) })
+        {
+            var unixNs = UnixNanoseconds(second, nanoseconds);
+            var local = TimeZoneInfo.ConvertTimeFromUtc(DateTime.UnixEpoch.AddTicks(unixNs / 100), TimeZoneInfo.Local);
+            Assert.Equal(local.ToString("HH:mm:ss.ffffff", CultureInfo.InvariantCulture), Format(formatter, unixNs));
+        }
+    }
+
     private static string Format(TimestampFormatter formatter, long unixNanoseconds)
     {
         var buffer = new byte[TimestampFormatter.MaxLength];

@@ -8,7 +8,8 @@ namespace WriteTracer.Tests.Infrastructure;
 /// A sink that copies what it receives (batches are recycled once released) and can be
 /// held inside <see cref="EventSink.Write"/> or made to fail, to drive the base class's accounting.
 /// </summary>
-internal sealed class RecordingSink(long capacityEvents = 1 << 20) : EventSink("test", capacityEvents, TimeSpan.FromSeconds(30))
+internal sealed class RecordingSink(long capacityEvents = 1 << 20, EventFormat format = EventFormat.Json)
+    : EventSink("test", capacityEvents, TimeSpan.FromSeconds(30), format)
 {
     private readonly ManualResetEventSlim _released = new(initialState: true);
     private readonly SemaphoreSlim _entered = new(0);

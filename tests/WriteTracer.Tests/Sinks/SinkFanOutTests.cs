@@ -17,8 +17,8 @@ public class SinkFanOutTests
         var fanOut = new SinkFanOut([first, second]);
         fanOut.Start();
 
-        fanOut.Publish(TestBatches.Rent(_pool, TestBatches.Lines("a", 3)));
-        fanOut.Publish(TestBatches.Rent(_pool, TestBatches.Lines("b", 2)));
+        fanOut.Publish(TestBatches.Rent(_pool, TestBatches.Lines("a", 3)), EventFormat.Json);
+        fanOut.Publish(TestBatches.Rent(_pool, TestBatches.Lines("b", 2)), EventFormat.Json);
         fanOut.Complete(Deadline);
 
         string[] expected = [.. TestBatches.Lines("a", 3), .. TestBatches.Lines("b", 2)];
@@ -38,7 +38,7 @@ public class SinkFanOutTests
         fanOut.Start();
         var batch = TestBatches.Rent(_pool, TestBatches.Lines("x", 4));
 
-        fanOut.Publish(batch);
+        fanOut.Publish(batch, EventFormat.Json);
         slow.WaitUntilWriting();
         Poll.Until(() => fast.Delivered == 4, "the fast sink delivered");
 
@@ -61,7 +61,7 @@ public class SinkFanOutTests
         roomy.Start();
         var batch = TestBatches.Rent(_pool, TestBatches.Lines("big", 3));
 
-        fanOut.Publish(batch);
+        fanOut.Publish(batch, EventFormat.Json);
         fanOut.Complete(Deadline);
 
         Assert.Equal((0, 3), (full.Delivered, full.Dropped));
@@ -70,12 +70,31 @@ public class SinkFanOutTests
     }
 
     [Fact]
+    public void A_batch_goes_only_to_the_sinks_of_its_format()
+    {
+        using var json = new RecordingSink();
+        using var text = new RecordingSink(format: EventFormat.Text);
+        using var otherJson = new RecordingSink();
+        var fanOut = new SinkFanOut([json, text, otherJson]);
+        fanOut.Start();
+
+        fanOut.Publish(TestBatches.Rent(_pool, TestBatches.Lines("json", 3)), EventFormat.Json);
+        fanOut.Publish(TestBatches.Rent(_pool, TestBatches.Lines("text", 2)), EventFormat.Text);
+        fanOut.Complete(Deadline);
+
+        Assert.Equal([EventFormat.Json, EventFormat.Text], fanOut.Formats);
+        Assert.Equal(TestBatches.Lines("json", 3), json.Events.Select(e => e.Line));
+        Assert.Equal(TestBatches.Lines("json", 3), otherJson.Events.Select(e => e.Line));
+        Assert.Equal(TestBatches.Lines("text", 2), text.Events.Select(e => e.Line));
+    }
+
+    [Fact]
     public void Without_sinks_a_published_batch_goes_straight_back_to_the_pool()
     {
         var fanOut = new SinkFanOut([]);
         var batch = TestBatches.Rent(_pool, TestBatches.Lines("nobody", 2));
 
-        fanOut.Publish(batch);
+        fanOut.Publish(batch, EventFormat.Json);
 
         var reused = _pool.Rent();
         Assert.Same(batch, reused);

@@ -17,16 +17,11 @@ public class PipelineBenchmarks
     // A poll's worth of records; each invocation ends with a flush, as a poll cycle does.
     private const int RecordsPerInvocation = 8192;
 
-    // As TracerHost sizes them.
-    private const int MaxEventsPerBatch = 4096;
-    private const int MinBatchBytes = 256 * 1024;
-    private const long SinkQueueEvents = 65536;
-
     private RecordSet _records = null!;
     private EventPipeline _pipeline = null!;
     private SinkFanOut _fanOut = null!;
     private StdoutSink _sink = null!;
-    private readonly byte[] _copyBuffer = new byte[MinBatchBytes];
+    private readonly byte[] _copyBuffer = new byte[EventPipeline.DefaultMinBatchBytes];
     private long _fed;
 
     [ParamsAllValues]
@@ -36,11 +31,9 @@ public class PipelineBenchmarks
     public void Setup()
     {
         _records = RecordSet.Build(Payload, RecordsPerInvocation);
-        _sink = new StdoutSink(Stream.Null, onClosed: () => { }, SinkQueueEvents);
+        _sink = new StdoutSink(Stream.Null, onClosed: () => { }, SinkFactory.QueueEvents);
         _fanOut = new SinkFanOut([_sink]);
-        var maxLine = JsonEventFormatter.MaxLength(_records.CaptureBytes);
-        var pool = new EventBatchPool(Math.Max(MinBatchBytes, 4 * maxLine), MaxEventsPerBatch);
-        _pipeline = new EventPipeline(new WallClock(offsetNs: 1_700_000_000_000_000_000), _fanOut, pool, maxLine);
+        _pipeline = new EventPipeline(new WallClock(offsetNs: 1_700_000_000_000_000_000), _fanOut, _records.CaptureBytes);
         _fanOut.Start();
     }
 

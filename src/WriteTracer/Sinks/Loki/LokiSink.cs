@@ -30,7 +30,8 @@ internal sealed class LokiSink : EventSink
     private long _pushesFailed;
 
     public LokiSink(LokiPushClient client, long capacityEvents, TimeSpan giveUpAfter)
-        : base("loki", capacityEvents, idleInterval: TimeSpan.FromMilliseconds(200))
+        // Always JSON, whatever --format says: Loki's consumers parse the lines with LogQL's "| json".
+        : base("loki", capacityEvents, idleInterval: TimeSpan.FromMilliseconds(200), EventFormat.Json)
     {
         _client = client;
         _giveUpAfter = giveUpAfter;

@@ -1,0 +1,51 @@
+using WriteTracer.Bpf;
+using WriteTracer.Sinks;
+
+namespace WriteTracer.Events;
+
+/// <summary>
+/// The pipeline's work for one output format: its formatter, the batch being filled and
+/// the pool batches come from. Sinks that take this format share each batch it publishes.
+/// </summary>
+internal sealed class EventLane
+{
+    private readonly IEventFormatter _formatter;
+    private readonly SinkFanOut _fanOut;
+    private readonly EventBatchPool _pool;
+    private readonly int _maxLineLength;
+    private EventBatch _batch;
+
+    /// <param name="minBatchBytes">A batch holds at least this many bytes, and at least four of the longest lines.</param>
+    public EventLane(EventFormat format, SinkFanOut fanOut, int captureBytes, int maxEventsPerBatch, int minBatchBytes)
+    {
+        Format = format;
+        _formatter = IEventFormatter.Create(format);
+        _fanOut = fanOut;
+        _maxLineLength = _formatter.MaxLength(captureBytes);
+        _pool = new EventBatchPool(Math.Max(minBatchBytes, 4 * _maxLineLength), maxEventsPerBatch);
+        _batch = _pool.Rent();
+    }
+
+    public EventFormat Format { get; }
+
+    public void Add(in WriteEvent header, ReadOnlySpan<byte> data, long unixNanoseconds)
+    {
+        if (_batch.FreeSpace.Length < _maxLineLength || _batch.IsFull)
+        {
+            Flush();
+        }
+        var length = _formatter.Format(header, data, unixNanoseconds, _batch.FreeSpace);
+        _batch.Commit(length, header.RootPid, unixNanoseconds);
+    }
+
+    /// <summary>Publishes the batch in progress, if it holds anything.</summary>
+    public void Flush()
+    {
+        if (_batch.Count == 0)
+        {
+            return;
+        }
+        _fanOut.Publish(_batch, Format);
+        _batch = _pool.Rent();
+    }
+}

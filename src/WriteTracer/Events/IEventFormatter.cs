@@ -1,0 +1,20 @@
+using WriteTracer.Bpf;
+
+namespace WriteTracer.Events;
+
+/// <summary>Writes one event as one line; an instance is used by one thread (formatters cache per-second state).</summary>
+internal interface IEventFormatter
+{
+    /// <summary>The longest line (newline included) an event with this much captured data can produce.</summary>
+    int MaxLength(int captureBytes);
+
+    /// <summary>Writes the line and its newline into destination, sized for <see cref="MaxLength"/>; returns the length without the newline.</summary>
+    int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination);
+
+    static IEventFormatter Create(EventFormat format) => format switch
+    {
+        EventFormat.Json => new JsonEventFormatter(),
+        EventFormat.Text => new TextEventFormatter(),
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
+}

@@ -1,0 +1,70 @@
+using WriteTracer.Bpf;
+
+namespace WriteTracer.Events;
+
+/// <summary>
+/// Formats one event as one line for a terminal (--format text), modelled on
+/// <c>strace -tt</c>:
+/// <code>05:18:40.123456 python3[1234/1236] fd=1 6 "hello\n"</code>
+/// local time with microseconds, comm[pid/tid], " root=R" when the registered process R
+/// is another one, the fd, the size asked to write, the captured bytes C-escaped in quotes
+/// (<see cref="Utf8Writer.CEscaped"/>), then "..." when the size exceeds what was
+/// captured, " &lt;capture failed&gt;" when the kernel could not read the buffer, and
+/// " ret=N" with write(2)'s result when known (--capture-at exit). Every byte that is
+/// not plainly visible is escaped, so a line is one line and shows the bytes exactly.
+/// </summary>
+internal sealed class TextEventFormatter : IEventFormatter
+{
+    private readonly TimestampFormatter _timestamps;
+    private readonly EscapedComm _comm = new(static (ref Utf8Writer w, scoped ReadOnlySpan<byte> comm) => w.CEscaped(comm));
+
+    /// <param name="zone">Time zone of the timestamps; the machine's local one when null.</param>
+    public TextEventFormatter(TimeZoneInfo? zone = null) => _timestamps = TimestampFormatter.LocalTimeOfDay(zone);
+
+    /// <summary>The longest line (newline included) an event with this much captured data can produce.</summary>
+    public static int MaxLength(int captureBytes) =>
+        256 + Utf8Writer.MaxCEscapedBytesPerByte * (captureBytes + WriteEvent.CommLength);
+
+    int IEventFormatter.MaxLength(int captureBytes) => MaxLength(captureBytes);
+
+    public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination)
+    {
+        var w = new Utf8Writer(destination);
+        _timestamps.Write(unixNanoseconds, ref w);
+        w.Byte((byte)' ');
+        w.Raw(_comm.Of(e));
+        w.Byte((byte)'[');
+        w.Number(e.Pid);
+        w.Byte((byte)'/');
+        w.Number(e.Tid);
+        w.Byte((byte)']');
+        if (e.RootPid != e.Pid)
+        {
+            w.Raw(" root="u8);
+            w.Number(e.RootPid);
+        }
+        w.Raw(" fd="u8);
+        w.Number(e.Fd);
+        w.Byte((byte)' ');
+        w.Number(e.Count);
+        w.Raw(" \""u8);
+        w.CEscaped(data);
+        w.Byte((byte)'"');
+        if (e.Count > (ulong)data.Length)
+        {
+            w.Raw("..."u8);
+        }
+        if (e.ReadFailed)
+        {
+            w.Raw(" <capture failed>"u8);
+        }
+        if (e.HasResult)
+        {
+            w.Raw(" ret="u8);
+            w.Number(e.Result);
+        }
+        var length = w.Position;
+        w.Byte((byte)'\n');
+        return length;
+    }
+}
