@@ -87,8 +87,8 @@ install: ## Install the tracer (self-contained) and its systemd unit: PREFIX=/us
 	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(BUILD_APT_PACKAGES)"
 	@$(MAKE) --no-print-directory $(INSTALL_OUT)/write-tracer
 	install -D -m 0755 $(INSTALL_OUT)/write-tracer $(DESTDIR)$(PREFIX)/bin/write-tracer
-	@mkdir -p $(dir $(DESTDIR)$(UNIT))
-	sed 's|^ExecStart=/usr/local/bin/write-tracer|ExecStart=$(PREFIX)/bin/write-tracer|' write-tracer.service > $(DESTDIR)$(UNIT)
+	sed 's|^ExecStart=/usr/local/bin/write-tracer|ExecStart=$(PREFIX)/bin/write-tracer|' write-tracer.service \
+	  | install -D -m 0644 /dev/stdin $(DESTDIR)$(UNIT)
 	@if [ -e $(DESTDIR)$(ENV_FILE) ]; then \
 	  echo "kept $(DESTDIR)$(ENV_FILE): it exists (the defaults are in utilities/systemd/write-tracer.env)"; \
 	else \
