@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using System.Text.Json;
 using WriteTracer.Cli;
 using WriteTracer.EndToEnd.Infrastructure;
 
@@ -86,18 +85,7 @@ public sealed class InstallTests
         // Without a REST API the tracer stops by itself once its writers have exited.
         Assert.Equal(0, await tracer.WaitForExitAsync(Timeout));
 
-        var seen = tracer.Events.Select(Line).ToList();
-        Assert.Equal((threads + children + 1) * lines, seen.Distinct().Count());
-        Assert.Equal(seen.Count, seen.Distinct().Count());
-        Assert.All(seen.GroupBy(l => l.Tid), writes => Assert.Equal(Enumerable.Range(0, lines), writes.Select(l => l.Seq).Order()));
+        WriterLine.AssertEveryLineOnce(tracer.Events, threads + children + 1, lines);
         Assert.Contains("dropped: kernel 0, stdout 0", tracer.Stderr);
-    }
-
-    private static WriterLine Line(JsonElement e)
-    {
-        Assert.True(WriterLine.TryParse(e, out var line), $"not a writer line: {e}");
-        Assert.Equal(line.Pid, e.Int("pid"));
-        Assert.Equal(line.Tid, e.Int("tid"));
-        return line;
     }
 }
