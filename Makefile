@@ -9,15 +9,23 @@ CONFIG     ?= Release
 ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BPF_OUT) -Ibpf
 CFLAGS     ?= -O2 -Wall -Wextra -Werror -pthread
-# What building and testing need on Debian 12; `make deps` installs what is missing.
-APT_PACKAGES := clang llvm libbpf-dev bpftool prometheus python3 libslurm-dev
+# What building needs on Debian 12, and what testing adds; `make deps` installs what is missing.
+BUILD_APT_PACKAGES := clang llvm libbpf-dev bpftool
+APT_PACKAGES := $(BUILD_APT_PACKAGES) prometheus python3 libslurm-dev
 DOTNET_FLAGS := --nologo -v quiet -c $(CONFIG)
 UTILITIES  := $(BIN)/writer $(BIN)/echopid
 # What `make bench` compares against and runs with (Debian packages).
 BENCH_APT_PACKAGES := strace bpftrace python3
 SOURCES    := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props
+# `make install`: a self-contained single file (no .NET needed on the host), compiled ahead of time
+# (ReadyToRun) for this machine's architecture; the kernel program is embedded in it.
+PREFIX     ?= /usr/local
+RID        := linux-$(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
+INSTALL_OUT := $(BUILD)/install/$(RID)
+UNIT       := /etc/systemd/system/write-tracer.service
+ENV_FILE   := /etc/default/write-tracer
 
-.PHONY: help deps bpf build test test-unit test-e2e bench demo run clean slurm-plugin
+.PHONY: help deps bpf build install uninstall test test-unit test-e2e bench demo run clean slurm-plugin
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -64,6 +72,35 @@ $(SLURM_PLUGIN): $(SLURM_SOURCES)
 	$(CC) $(CFLAGS) -shared -fPIC -o $@ $(filter %.c,$^)
 
 build: deps $(BIN)/write-tracer $(UTILITIES) ## Build the tracer (bin/write-tracer) and the test utilities
+
+$(INSTALL_OUT)/write-tracer: $(BPF_OUT)/write_tracer.bpf.o $(SOURCES)
+	dotnet publish src/WriteTracer $(DOTNET_FLAGS) -r $(RID) --self-contained true \
+	  -p:PublishSingleFile=true -p:PublishReadyToRun=true --artifacts-path $(BUILD)/install/artifacts -o $(INSTALL_OUT)
+	@touch $@
+
+# systemd re-reads units only when told; never when installing into a staging DESTDIR.
+define daemon_reload
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then echo "systemctl daemon-reload"; systemctl daemon-reload; fi
+endef
+
+install: ## Install the tracer (self-contained) and its systemd unit: PREFIX=/usr/local, DESTDIR= to stage
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(BUILD_APT_PACKAGES)"
+	@$(MAKE) --no-print-directory $(INSTALL_OUT)/write-tracer
+	install -D -m 0755 $(INSTALL_OUT)/write-tracer $(DESTDIR)$(PREFIX)/bin/write-tracer
+	sed 's|^ExecStart=/usr/local/bin/write-tracer|ExecStart=$(PREFIX)/bin/write-tracer|' write-tracer.service \
+	  | install -D -m 0644 /dev/stdin $(DESTDIR)$(UNIT)
+	@if [ -e $(DESTDIR)$(ENV_FILE) ]; then \
+	  echo "kept $(DESTDIR)$(ENV_FILE): it exists (the defaults are in utilities/systemd/write-tracer.env)"; \
+	else \
+	  echo "install -D -m 0644 utilities/systemd/write-tracer.env $(DESTDIR)$(ENV_FILE)"; \
+	  install -D -m 0644 utilities/systemd/write-tracer.env $(DESTDIR)$(ENV_FILE); \
+	fi
+	$(daemon_reload)
+
+uninstall: ## Remove what install put in place, except the configuration (/etc/default/write-tracer)
+	rm -f $(DESTDIR)$(PREFIX)/bin/write-tracer $(DESTDIR)$(UNIT)
+	@if [ -e $(DESTDIR)$(ENV_FILE) ]; then echo "kept $(DESTDIR)$(ENV_FILE) (your configuration; remove it by hand)"; fi
+	$(daemon_reload)
 
 test: build ## Run every test: unit, then end-to-end (needs root); ends with "N passed, N failed"
 	tests/run.sh

@@ -218,6 +218,7 @@ internal sealed class CommandLine
             _noStdout, _format, _captureBytes, _ringBuffer, _maxTracked, _attach, _captureAt, _logLevel, _command,
         };
         EnvironmentOptions.Document(Root);
+        Root.Options.OfType<VersionOption>().Single().Description = "Show the version (and the git commit it was built from)";
     }
 
     public RootCommand Root { get; }

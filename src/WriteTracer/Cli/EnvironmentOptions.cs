@@ -31,7 +31,8 @@ internal static class EnvironmentOptions
     /// <summary>
     /// The arguments with tokens for the variables of options the command line does not
     /// give, placed before any "--". Repeatable options take whitespace-separated values;
-    /// flags take 1/true/yes or 0/false/no. Returns the options that came from the environment.
+    /// flags take 1/true/yes or 0/false/no. An empty value counts as not set, as the empty
+    /// lines of /etc/default/write-tracer mean. Returns the options that came from the environment.
     /// </summary>
     public static List<string> Apply(RootCommand root, IReadOnlyList<string> args, IDictionary environment,
         out Dictionary<string, string> fromEnvironment, out string? error)
@@ -44,7 +45,7 @@ internal static class EnvironmentOptions
         foreach (var option in Configurable(root))
         {
             var variable = VariableFor(option);
-            if (environment[variable] is not string value || IsGiven(option, options))
+            if (environment[variable] is not string value || value.Trim().Length == 0 || IsGiven(option, options))
             {
                 continue;
             }
@@ -55,7 +56,7 @@ internal static class EnvironmentOptions
                 {
                     injected.Add(option.Name);
                 }
-                else if (value.Trim().ToLowerInvariant() is not ("0" or "false" or "no" or ""))
+                else if (value.Trim().ToLowerInvariant() is not ("0" or "false" or "no"))
                 {
                     error ??= $"{variable}: '{value}' is not one of 1, true, yes, 0, false, no";
                 }

@@ -73,6 +73,12 @@ internal static class Preflight
         {
             return;
         }
+        if (IsUnreadable(TraceFs))
+        {
+            // Mounted, but root's with mode 0700: an unprivileged user with CAP_BPF and CAP_PERFMON alone cannot look in.
+            throw new StartupException(
+                $"{TraceFs} is not readable: besides CAP_BPF and CAP_PERFMON, write-tracer needs root or CAP_DAC_READ_SEARCH");
+        }
         if (Interop.Libc.Mount("tracefs", TraceFs, "tracefs", 0, 0) != 0)
         {
             var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
@@ -81,5 +87,22 @@ internal static class Preflight
                 $"(mount it with: mount -t tracefs tracefs {TraceFs})");
         }
         Log.Information("mounted tracefs at {Path}", TraceFs);
+    }
+
+    private static bool IsUnreadable(string directory)
+    {
+        try
+        {
+            _ = Directory.EnumerateFileSystemEntries(directory).Any();
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
+        }
     }
 }

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace WriteTracer.EndToEnd.Infrastructure;
 
 /// <summary>
-/// The built tracer (bin/write-tracer) running as a separate process: its stdout
+/// The built tracer (bin/write-tracer, or another build of it) running as a separate process: its stdout
 /// parsed as events, its stderr kept for diagnostics and readiness.
 /// </summary>
 internal sealed class TracerProcess : IAsyncDisposable
@@ -23,10 +23,16 @@ internal sealed class TracerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts the tracer; metrics are off unless the arguments set --metrics-port.</summary>
-    public static TracerProcess Start(params string[] args)
+    /// <summary>Starts the built tracer; metrics are off unless the arguments set --metrics-port.</summary>
+    public static TracerProcess Start(params string[] args) => Start(Repository.Tracer, args);
+
+    /// <summary>
+    /// Starts this tracer binary with these arguments and environment variables added to the
+    /// test's; metrics are off unless the arguments or WRITE_TRACER_METRICS_PORT set them.
+    /// </summary>
+    public static TracerProcess Start(string binary, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(Repository.Tracer)
+        var start = new ProcessStartInfo(binary)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -34,7 +40,7 @@ internal sealed class TracerProcess : IAsyncDisposable
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
         };
-        if (!args.Contains("--metrics-port"))
+        if (!args.Contains("--metrics-port") && environment?.ContainsKey("WRITE_TRACER_METRICS_PORT") != true)
         {
             start.ArgumentList.Add("--metrics-port");
             start.ArgumentList.Add("0");
@@ -42,6 +48,10 @@ internal sealed class TracerProcess : IAsyncDisposable
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
         var process = Process.Start(start)!;
         var tracer = new TracerProcess(process);

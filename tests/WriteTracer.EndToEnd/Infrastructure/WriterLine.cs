@@ -54,6 +54,23 @@ internal readonly partial record struct WriterLine(int Pid, int Tid, int Seq)
         return true;
     }
 
+    /// <summary>
+    /// Asserts the events are exactly the text lines of this many writers (threads, children,
+    /// grandchildren) writing this many lines each: every line once, with its own pid and tid.
+    /// </summary>
+    public static void AssertEveryLineOnce(IEnumerable<JsonElement> events, int writers, int lines)
+    {
+        var seen = events.Select(e =>
+        {
+            Assert.True(TryParse(e, out var line), $"not a writer line: {e}");
+            Assert.Equal((line.Pid, line.Tid), (e.GetProperty("pid").GetInt32(), e.GetProperty("tid").GetInt32()));
+            return line;
+        }).ToList();
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+        Assert.Equal(writers, seen.Select(l => l.Tid).Distinct().Count());
+        Assert.All(seen.GroupBy(l => l.Tid), writes => Assert.Equal(Enumerable.Range(0, lines), writes.Select(l => l.Seq).Order()));
+    }
+
     [GeneratedRegex(@"^w pid=(\d+) tid=(\d+) seq=(\d+)\n$")]
     private static partial Regex Pattern();
 

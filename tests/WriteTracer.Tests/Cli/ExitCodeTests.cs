@@ -86,13 +86,24 @@ public partial class ExitCodeTests
     }
 
     [Fact]
-    public void Version_exits_0_and_prints_the_version()
+    public void Version_exits_0_and_prints_the_version_and_the_commit_it_was_built_from()
     {
         var run = Run("--version");
 
         var version = typeof(CommandLine).Assembly.GetName().Version!;
         Assert.Equal(0, run.ExitCode);
-        Assert.StartsWith($"{version.Major}.{version.Minor}.{version.Build}", Assert.Single(run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        var line = Assert.Single(run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        // A git checkout (a directory, or a file in a worktree) puts the commit in the version.
+        var commit = Path.Exists(Path.Combine(Repository.Root, ".git")) ? @"\+[0-9a-f]{40}" : "";
+        Assert.Matches($@"^{version.Major}\.{version.Minor}\.{version.Build}{commit}$", line);
+    }
+
+    [Fact]
+    public void Help_documents_the_version_option()
+    {
+        var help = OptionHelp(Run("--help").Stdout);
+
+        Assert.StartsWith("Show the version", help["--version"]);
     }
 
     /// <summary>The options section of the help: "-a, --aa" → its description, wrapped lines joined.</summary>
