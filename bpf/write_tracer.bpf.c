@@ -70,6 +70,7 @@ struct write_call {
 	__u32 root_pid;
 	__s32 fd;
 	__u32 flags;
+	struct wt_file_identity file;
 };
 
 /*
@@ -97,6 +98,7 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 	e->root_pid = call->root_pid;
 	e->fd = call->fd;
 	e->flags = call->flags;
+	e->file = call->file;
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
 
 	len = call->count < capacity ? (__u32)call->count : capacity;
@@ -129,6 +131,42 @@ static __always_inline int emit(const struct write_call *call)
 	return emit_sized(call, cfg.capture_bytes > WT_MAX_CAPTURE ? WT_MAX_CAPTURE : cfg.capture_bytes);
 }
 
+/* MNT_INTERNAL of include/linux/mount.h (the same value since 2.6.34). */
+#define WT_MNT_INTERNAL 0x4000
+
+/*
+ * The identity of the file the current task's fd names (--resolve-fds), through
+ * task->files->fdt->fd[fd]; left zero when the fd is not open. A dozen probe reads:
+ * their cost is measured in the README.
+ */
+static __always_inline void read_file_identity(struct wt_file_identity *identity, __s32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct inode *inode;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+
+	if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
+		return;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode)
+		return;
+	vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+	mnt = (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
+
+	identity->ino = BPF_CORE_READ(inode, i_ino);
+	identity->mode = BPF_CORE_READ(inode, i_mode);
+	identity->path_hash = BPF_CORE_READ(file, f_path.dentry, d_name.hash) ^ BPF_CORE_READ(mnt, mnt_id);
+	identity->flags = (BPF_CORE_READ(inode, i_nlink) == 0 ? WT_FILE_DELETED : 0) |
+			  (BPF_CORE_READ(vfsmnt, mnt_flags) & WT_MNT_INTERNAL ? WT_FILE_PSEUDO : 0);
+}
+
 /* Fills call for the current task if it is tracked and fd passes the filter. */
 static __always_inline bool select_write(struct write_call *call, __s32 fd, const void *buf, __u64 requested)
 {
@@ -151,6 +189,9 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 	call->root_pid = proc->root_pid;
 	call->fd = fd;
 	call->flags = 0;
+	call->file = (struct wt_file_identity){};
+	if (cfg.resolve_fds)
+		read_file_identity(&call->file, fd);
 	return true;
 }
 
@@ -184,6 +225,7 @@ static __always_inline int on_write_entry(__s32 fd, const void *buf, __u64 reque
 	held->buf = (__u64)buf;
 	held->fd = fd;
 	held->root_pid = call.root_pid;
+	held->file = call.file;
 	return 0;
 }
 
@@ -205,6 +247,7 @@ static __always_inline int on_write_exit(__s64 result)
 	call.root_pid = held->root_pid;
 	call.fd = held->fd;
 	call.flags = WT_EVENT_HAS_RESULT;
+	call.file = held->file;
 	held->timestamp_ns = 0; /* consumed */
 	return emit(&call);
 }

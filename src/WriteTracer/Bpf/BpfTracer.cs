@@ -192,6 +192,7 @@ internal sealed unsafe class BpfTracer : IDisposable
             TracerTgid = (uint)options.TracerPid,
             CaptureBytes = (uint)options.CaptureBytes,
             FilterFds = options.FileDescriptors.Count > 0 ? 1u : 0u,
+            ResolveFds = options.ResolveFds ? 1u : 0u,
             WakeupBytes = options.WakeupBytes,
         };
         Check(Interop.Libbpf.MapSetInitialValue(FindRodata(obj), &config, (nuint)sizeof(BpfConfig)),

@@ -24,6 +24,8 @@ internal sealed record TracerOptions
     public string? ApiTokenFile { get; init; }
     public bool NoStdout { get; init; }
     public int CaptureBytes { get; init; } = Defaults.CaptureBytes;
+    /// <summary>Events carry "fd_path", the path of the file their fd names.</summary>
+    public bool ResolveFds { get; init; }
     public int RingBufferMegabytes { get; init; } = Defaults.RingBufferMegabytes;
     public int MaxTrackedProcesses { get; init; } = Defaults.MaxTrackedProcesses;
     public Bpf.WriteHook Attach { get; init; } = Bpf.WriteHook.Tracepoint;

@@ -14,13 +14,16 @@ internal sealed class EventPipeline : IRecordConsumer
     private readonly SinkFanOut _fanOut;
     private readonly EventBatchPool _pool;
     private readonly int _maxLineLength;
+    private readonly FdPathResolver? _fdPaths;
     private EventBatch _batch;
     private long _captured;
     private long _capturedBytes;
     private long _malformed;
 
-    public EventPipeline(WallClock clock, SinkFanOut fanOut, EventBatchPool pool, int maxLineLength)
+    /// <param name="fdPaths">Names each event's fd (--resolve-fds); null leaves events without fd_path.</param>
+    public EventPipeline(WallClock clock, SinkFanOut fanOut, EventBatchPool pool, int maxLineLength, FdPathResolver? fdPaths = null)
     {
+        _fdPaths = fdPaths;
         _clock = clock;
         _fanOut = fanOut;
         _pool = pool;
@@ -49,7 +52,8 @@ internal sealed class EventPipeline : IRecordConsumer
             Flush();
         }
         var unixNs = _clock.ToUnixNanoseconds(header.TimestampNs);
-        var length = _formatter.Format(header, data, unixNs, _batch.FreeSpace);
+        var fdPath = _fdPaths is null ? default : _fdPaths.Resolve(header);
+        var length = _formatter.Format(header, data, unixNs, _batch.FreeSpace, fdPath);
         _batch.Commit(length, header.RootPid, unixNs);
         Volatile.Write(ref _captured, _captured + 1);
         Volatile.Write(ref _capturedBytes, _capturedBytes + (long)header.Count);

@@ -35,10 +35,10 @@ internal sealed class TracerHost
         using var bpf = LoadBpf();
         var sinks = CreateSinks();
         var fanOut = new SinkFanOut(sinks);
-        var maxLine = JsonEventFormatter.MaxLength(_options.CaptureBytes);
+        var maxLine = JsonEventFormatter.MaxLength(_options.CaptureBytes, _options.ResolveFds);
         var pool = new EventBatchPool(Math.Max(MinBatchBytes, 4 * maxLine), MaxEventsPerBatch);
         var clock = new WallClock();
-        var pipeline = new EventPipeline(clock, fanOut, pool, maxLine);
+        var pipeline = new EventPipeline(clock, fanOut, pool, maxLine, _options.ResolveFds ? new FdPathResolver() : null);
         using var ring = new RingBuffer(bpf.EventsMapFd, pipeline);
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
         var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
@@ -142,7 +142,8 @@ internal sealed class TracerHost
                 RingBufferBytes: _options.RingBufferMegabytes * 1024 * 1024,
                 MaxTrackedProcesses: _options.MaxTrackedProcesses,
                 Hook: _options.Attach,
-                CaptureAt: _options.CaptureAt));
+                CaptureAt: _options.CaptureAt,
+                ResolveFds: _options.ResolveFds));
         }
         catch (BpfException e)
         {

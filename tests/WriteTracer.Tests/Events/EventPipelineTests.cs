@@ -136,6 +136,25 @@ public sealed class EventPipelineTests : IDisposable
         Assert.Equal([1], _sink.Batches.Select(b => b.Count));
     }
 
+    [Fact]
+    public void With_a_resolver_each_event_carries_the_path_of_its_fd()
+    {
+        var maxLine = JsonEventFormatter.MaxLength(256, withFdPath: true);
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), _fanOut, new EventBatchPool(4 * maxLine, 64), maxLine, new FdPathResolver());
+        var toPipe = Records.Header(count: 1, captured: 1);
+        toPipe.File = new FileIdentity { Ino = 4242, Mode = FileIdentity.Fifo | 0x180, Flags = FileIdentity.PseudoFlag };
+
+        Feed(pipeline, [Records.Record(toPipe, "a"u8), Records.Write("b"u8)]);
+
+        Assert.Equal(["pipe:[4242]", null], _sink.Events.Select(e => FdPath(e.Line)));
+    }
+
+    private static string? FdPath(string line)
+    {
+        using var json = JsonDocument.Parse(line);
+        return json.RootElement.TryGetProperty("fd_path", out var path) ? path.GetString() : null;
+    }
+
     private static string? Data(string line)
     {
         using var json = JsonDocument.Parse(line);
