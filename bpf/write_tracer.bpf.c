@@ -135,11 +135,46 @@ static __always_inline int emit(const struct write_call *call)
 #define WT_MNT_INTERNAL 0x4000
 
 /*
- * The identity of the file the current task's fd names (--resolve-fds), through
- * task->files->fdt->fd[fd]; left zero when the fd is not open. A dozen probe reads:
- * their cost is measured in the README.
+ * Linux 6.2+: turns a pointer read from kernel memory into a BTF-typed one, through
+ * which fields are plain loads instead of helper calls (the identity then costs about
+ * a fifth). Weak: where the kernel lacks it, user space loads WT_RESOLVE_FDS_PROBE.
  */
-static __always_inline void read_file_identity(struct wt_file_identity *identity, __s32 fd)
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+static __always_inline struct mount *mount_of(struct vfsmount *vfsmnt)
+{
+	return (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+}
+
+/* WT_RESOLVE_FDS_BTF: task->files->fdt->fd[fd] and the file's fields, as plain loads. */
+static __always_inline void read_file_identity_btf(struct wt_file_identity *identity, __s32 fd)
+{
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct file *file = NULL;
+	struct inode *inode;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+
+	if (fd < 0 || (__u32)fd >= fdt->max_fds)
+		return;
+	/* fdt->fd is a pointer to pointers, which BTF cannot type: one helper call. */
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file)
+		return;
+	file = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	inode = file->f_inode;
+	if (!inode)
+		return;
+	vfsmnt = file->f_path.mnt;
+	mnt = bpf_rdonly_cast(mount_of(vfsmnt), bpf_core_type_id_kernel(struct mount));
+	identity->ino = inode->i_ino;
+	identity->mode = inode->i_mode;
+	identity->path_hash = file->f_path.dentry->d_name.hash ^ mnt->mnt_id;
+	identity->flags = (inode->i_nlink == 0 ? WT_FILE_DELETED : 0) |
+			  (vfsmnt->mnt_flags & WT_MNT_INTERNAL ? WT_FILE_PSEUDO : 0);
+}
+
+/* WT_RESOLVE_FDS_PROBE: the same reads, a probe-read helper call each. */
+static __always_inline void read_file_identity_probe(struct wt_file_identity *identity, __s32 fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
@@ -147,7 +182,6 @@ static __always_inline void read_file_identity(struct wt_file_identity *identity
 	struct file *file = NULL;
 	struct inode *inode;
 	struct vfsmount *vfsmnt;
-	struct mount *mnt;
 
 	if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
 		return;
@@ -158,11 +192,9 @@ static __always_inline void read_file_identity(struct wt_file_identity *identity
 	if (!inode)
 		return;
 	vfsmnt = BPF_CORE_READ(file, f_path.mnt);
-	mnt = (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
-
 	identity->ino = BPF_CORE_READ(inode, i_ino);
 	identity->mode = BPF_CORE_READ(inode, i_mode);
-	identity->path_hash = BPF_CORE_READ(file, f_path.dentry, d_name.hash) ^ BPF_CORE_READ(mnt, mnt_id);
+	identity->path_hash = BPF_CORE_READ(file, f_path.dentry, d_name.hash) ^ BPF_CORE_READ(mount_of(vfsmnt), mnt_id);
 	identity->flags = (BPF_CORE_READ(inode, i_nlink) == 0 ? WT_FILE_DELETED : 0) |
 			  (BPF_CORE_READ(vfsmnt, mnt_flags) & WT_MNT_INTERNAL ? WT_FILE_PSEUDO : 0);
 }
@@ -190,8 +222,11 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 	call->fd = fd;
 	call->flags = 0;
 	call->file = (struct wt_file_identity){};
-	if (cfg.resolve_fds)
-		read_file_identity(&call->file, fd);
+	/* The identity of the file fd names (--resolve-fds), left zero when fd is not open. */
+	if (cfg.resolve_fds == WT_RESOLVE_FDS_BTF)
+		read_file_identity_btf(&call->file, fd);
+	else if (cfg.resolve_fds == WT_RESOLVE_FDS_PROBE)
+		read_file_identity_probe(&call->file, fd);
 	return true;
 }
 

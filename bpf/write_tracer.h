@@ -21,6 +21,11 @@
 #define WT_EVENT_READ_FAILED 0x1 /* bpf_probe_read_user failed: no bytes captured */
 #define WT_EVENT_HAS_RESULT 0x2  /* captured at syscall exit: `result` holds write(2)'s return */
 
+/* wt_config.resolve_fds: whether and how write_event.file is filled */
+#define WT_RESOLVE_FDS_OFF 0
+#define WT_RESOLVE_FDS_PROBE 1 /* a helper call per field read: any kernel */
+#define WT_RESOLVE_FDS_BTF 2   /* plain loads through BTF-typed pointers: Linux 6.2+ (bpf_rdonly_cast) */
+
 /* wt_file_identity flags */
 #define WT_FILE_DELETED 0x1 /* the file has no name left: readlink adds " (deleted)" */
 #define WT_FILE_PSEUDO 0x2  /* on a kernel-internal mount (pipefs, sockfs, anon_inodefs): named by kind and inode */
@@ -80,7 +85,7 @@ struct wt_config {
 	__u32 tracer_tgid;       /* never traced, even as a descendant of a root */
 	__u32 capture_bytes;     /* 0..WT_MAX_CAPTURE */
 	__u32 filter_fds;        /* nonzero: only fds present in the fd_filter map */
-	__u32 resolve_fds;       /* nonzero: fill write_event.file */
+	__u32 resolve_fds;       /* WT_RESOLVE_FDS_* */
 	__u64 wakeup_bytes;      /* force a reader wakeup once this much is unread */
 };
 
