@@ -41,8 +41,8 @@ internal sealed unsafe class FdPathResolver(int capacity = FdPathResolver.Defaul
     private readonly HashSet<(uint Pid, FileIdentity File)> _failed = [];
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly byte[] _target = new byte[MaxPathBytes];
-    private long _lastPrune = (time ?? TimeProvider.System).GetTimestamp();
-    private long _lastRetry = (time ?? TimeProvider.System).GetTimestamp();
+    private long _lastPrune;
+    private long _lastRetry;
 
     /// <summary>Links read in /proc.</summary>
     public long ProcReads { get; private set; }
