@@ -150,7 +150,7 @@ internal sealed class CommandLine
     private readonly Option<bool> _resolveFds = new("--resolve-fds")
     {
         Description = "Add \"fd_path\" to each event: what the fd names, as readlink /proc/PID/fd/FD shows it " +
-            "(a path, pipe:[INODE], socket:[INODE], anon_inode:[…]), resolved once per opened file [default: off]",
+            "(a path, pipe:[INODE], socket:[INODE], anon_inode:[…]), read from /proc once per file [default: off]",
     };
 
     private readonly Option<int> _ringBuffer = new("--ring-buffer-mb")
