@@ -76,6 +76,7 @@ struct write_call {
 	__u32 root_pid;
 	__s32 fd;
 	__u32 flags;
+	struct wt_file_identity file;
 };
 
 /*
@@ -103,6 +104,7 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 	e->root_pid = call->root_pid;
 	e->fd = call->fd;
 	e->flags = call->flags;
+	e->file = call->file;
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
 
 	len = call->count < capacity ? (__u32)call->count : capacity;
@@ -147,6 +149,74 @@ static __always_inline int emit(const struct write_call *call)
 	return emit_sized(call, cfg.capture_bytes > WT_MAX_CAPTURE ? WT_MAX_CAPTURE : cfg.capture_bytes);
 }
 
+/* MNT_INTERNAL of include/linux/mount.h (the same value since 2.6.34). */
+#define WT_MNT_INTERNAL 0x4000
+
+/*
+ * Linux 6.2+: turns a pointer read from kernel memory into a BTF-typed one, through
+ * which fields are plain loads instead of helper calls (the identity then costs about
+ * a fifth). Weak: where the kernel lacks it, user space loads WT_RESOLVE_FDS_PROBE.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+static __always_inline struct mount *mount_of(struct vfsmount *vfsmnt)
+{
+	return (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+}
+
+/* WT_RESOLVE_FDS_BTF: task->files->fdt->fd[fd] and the file's fields, as plain loads. */
+static __always_inline void read_file_identity_btf(struct wt_file_identity *identity, __s32 fd)
+{
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct file *file = NULL;
+	struct inode *inode;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+
+	if (fd < 0 || (__u32)fd >= fdt->max_fds)
+		return;
+	/* fdt->fd is a pointer to pointers, which BTF cannot type: one helper call. */
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file)
+		return;
+	file = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	inode = file->f_inode;
+	if (!inode)
+		return;
+	vfsmnt = file->f_path.mnt;
+	mnt = bpf_rdonly_cast(mount_of(vfsmnt), bpf_core_type_id_kernel(struct mount));
+	identity->ino = inode->i_ino;
+	identity->mode = inode->i_mode;
+	identity->path_hash = file->f_path.dentry->d_name.hash ^ mnt->mnt_id;
+	identity->flags = (inode->i_nlink == 0 ? WT_FILE_DELETED : 0) |
+			  (vfsmnt->mnt_flags & WT_MNT_INTERNAL ? WT_FILE_PSEUDO : 0);
+}
+
+/* WT_RESOLVE_FDS_PROBE: the same reads, a probe-read helper call each. */
+static __always_inline void read_file_identity_probe(struct wt_file_identity *identity, __s32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+	struct inode *inode;
+	struct vfsmount *vfsmnt;
+
+	if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
+		return;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&file, sizeof(file), &fds[fd]) || !file)
+		return;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode)
+		return;
+	vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+	identity->ino = BPF_CORE_READ(inode, i_ino);
+	identity->mode = BPF_CORE_READ(inode, i_mode);
+	identity->path_hash = BPF_CORE_READ(file, f_path.dentry, d_name.hash) ^ BPF_CORE_READ(mount_of(vfsmnt), mnt_id);
+	identity->flags = (BPF_CORE_READ(inode, i_nlink) == 0 ? WT_FILE_DELETED : 0) |
+			  (BPF_CORE_READ(vfsmnt, mnt_flags) & WT_MNT_INTERNAL ? WT_FILE_PSEUDO : 0);
+}
+
 /* Fills call for the current task if it is tracked and fd passes the filter. */
 static __always_inline bool select_write(struct write_call *call, __s32 fd, const void *buf, __u64 requested)
 {
@@ -169,6 +239,12 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 	call->root_pid = proc->root_pid;
 	call->fd = fd;
 	call->flags = 0;
+	call->file = (struct wt_file_identity){};
+	/* The identity of the file fd names (--resolve-fds), left zero when fd is not open. */
+	if (cfg.resolve_fds == WT_RESOLVE_FDS_BTF)
+		read_file_identity_btf(&call->file, fd);
+	else if (cfg.resolve_fds == WT_RESOLVE_FDS_PROBE)
+		read_file_identity_probe(&call->file, fd);
 	return true;
 }
 
@@ -202,6 +278,7 @@ static __always_inline int on_write_entry(__s32 fd, const void *buf, __u64 reque
 	held->buf = (__u64)buf;
 	held->fd = fd;
 	held->root_pid = call.root_pid;
+	held->file = call.file;
 	return 0;
 }
 
@@ -223,6 +300,7 @@ static __always_inline int on_write_exit(__s64 result)
 	call.root_pid = held->root_pid;
 	call.fd = held->fd;
 	call.flags = WT_EVENT_HAS_RESULT;
+	call.file = held->file;
 	held->timestamp_ns = 0; /* consumed */
 	return emit(&call);
 }

@@ -21,6 +21,30 @@
 #define WT_EVENT_READ_FAILED 0x1 /* bpf_probe_read_user failed: no bytes captured */
 #define WT_EVENT_HAS_RESULT 0x2  /* captured at syscall exit: `result` holds write(2)'s return */
 
+/* wt_config.resolve_fds: whether and how write_event.file is filled */
+#define WT_RESOLVE_FDS_OFF 0
+#define WT_RESOLVE_FDS_PROBE 1 /* a helper call per field read: any kernel */
+#define WT_RESOLVE_FDS_BTF 2   /* plain loads through BTF-typed pointers: Linux 6.2+ (bpf_rdonly_cast) */
+
+/* wt_file_identity flags */
+#define WT_FILE_DELETED 0x1 /* the file has no name left: readlink adds " (deleted)" */
+#define WT_FILE_PSEUDO 0x2  /* on a kernel-internal mount (pipefs, sockfs, anon_inodefs): named by kind and inode */
+
+/*
+ * What identifies the file behind a write's fd, with --resolve-fds (all zero otherwise,
+ * or when the fd was not open). User space resolves a path once per identity, whichever
+ * process writes to the file: two fds with the same identity name the same file through
+ * the same mount, so readlink shows the same path for both. Another file behind the fd
+ * (close and reopen, dup2, an exec that closed it), or a rename, move or deletion of its
+ * file, is another identity.
+ */
+struct wt_file_identity {
+	__u64 ino;       /* inode number */
+	__u32 path_hash; /* the dentry's name hash (salted with its parent) ^ the mount's id */
+	__u16 mode;      /* i_mode: file type (pipe, socket, …) and permissions */
+	__u16 flags;     /* WT_FILE_* */
+};
+
 /* One write(2) call; followed in the ring buffer by `captured` bytes of its buffer. */
 struct write_event {
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
@@ -33,6 +57,7 @@ struct write_event {
 	__u32 captured;     /* bytes of data[] that are valid */
 	__u32 flags;        /* WT_EVENT_* */
 	char comm[WT_TASK_COMM_LEN];
+	struct wt_file_identity file;
 	__u8 data[];
 };
 
@@ -43,6 +68,7 @@ struct pending_write {
 	__u64 buf;
 	__s32 fd;
 	__u32 root_pid;
+	struct wt_file_identity file; /* read at entry: the file the write goes to */
 };
 
 /* Value of the tracked map, keyed by TGID. */
@@ -59,7 +85,7 @@ struct wt_config {
 	__u32 tracer_tgid;       /* never traced, even as a descendant of a root */
 	__u32 capture_bytes;     /* 0..WT_MAX_CAPTURE */
 	__u32 filter_fds;        /* nonzero: only fds present in the fd_filter map */
-	__u32 reserved;
+	__u32 resolve_fds;       /* WT_RESOLVE_FDS_* */
 	__u64 wakeup_bytes;      /* force a reader wakeup once this much is unread */
 };
 

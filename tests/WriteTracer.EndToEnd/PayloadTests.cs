@@ -52,8 +52,8 @@ public sealed class PayloadTests
     [RootFact]
     public async Task Records_that_wrap_around_the_end_of_the_ring_arrive_whole()
     {
-        // Records of 328 bytes (header 64, default capture 256, ring header 8) do not divide a
-        // 1 MiB ring: the 3197th straddles its end, and so does one on every later lap. The
+        // Records of 344 bytes (event header 80, default capture 256, ring header 8) do not divide
+        // a 1 MiB ring: the 3049th straddles its end, and so does one on every later lap. The
         // writer is paced so the reader keeps up and every event arrives.
         const int lines = 8000, size = 1000;
         var events = await TraceWriterAsync(["-s", $"{size}", "-n", $"{lines}", "-p", "50", "-o", "/dev/null"],

@@ -38,6 +38,7 @@ QUIET_WAIT_S = 30           # per run, for another tracer to leave the write pat
 QUIET_WAIT_BUDGET_S = 300   # in all
 DATA_FD = 3  # the writer's -o file
 FENTRY = ("--attach", "fentry")  # measured beside the default attach point where the binary has it
+RESOLVE_FDS = ("--resolve-fds",)  # fd_path on every event: the kernel's identity read, then a cache hit per event
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Bench:
         self.file_output = False
         self.daemon = False
         self.fentry = False
+        self.resolve_fds = False
         self.records: list[dict] = []
         self.quiet_budget_s = QUIET_WAIT_BUDGET_S / (5 if quick else 1)
 
@@ -105,6 +107,7 @@ class Bench:
         help_text = subprocess.run([TRACER, "--help"], capture_output=True, text=True).stdout
         self.daemon = "--rest-port" in help_text
         self.fentry = "--attach" in help_text
+        self.resolve_fds = "--resolve-fds" in help_text
         if "--file-output" in help_text:
             fresh_dir(WORK_DIR)
             probe = os.path.join(WORK_DIR, "probe.jsonl")
@@ -133,10 +136,12 @@ class Bench:
 
     # ---- the measurements ---------------------------------------------------------------
 
-    def traced_setups(self) -> list[Setup]:
+    def traced_setups(self, scenario: str) -> list[Setup]:
         return [
             Setup("none", "no tracer"),
             Setup("wt-stdout", "write-tracer → stdout (/dev/null)"),
+            *([Setup("wt-stdout", "write-tracer --resolve-fds → stdout (/dev/null)", tracer_args=RESOLVE_FDS)]
+              if self.resolve_fds and scenario == "w1" else []),
             Setup("wt-file", "write-tracer → rotating file (-q -o FILE -n 1000000)"),
             *([Setup("wt-stdout", "write-tracer --attach fentry → stdout (/dev/null)", tracer_args=FENTRY)]
               if self.fentry else []),
@@ -157,7 +162,7 @@ class Bench:
                 Setup("bpftrace-other", "bpftrace one-liner filtering another pid")]
 
     def run(self) -> None:
-        plan = [("w1", self.w1, self.traced_setups()), ("w2", self.w2, self.traced_setups()),
+        plan = [("w1", self.w1, self.traced_setups("w1")), ("w2", self.w2, self.traced_setups("w2")),
                 ("fork", self.fork, self.fork_setups()), ("untracked", self.w1, self.untracked_setups())]
         for rep in range(self.runs):
             for scenario, workload, setups in plan:
@@ -386,7 +391,8 @@ def main() -> int:
     try:
         bench.probe_features()
         print(f"bench: {runs} repetition(s){' (quick)' if quick else ''}; file sink: {yes(bench.file_output)}; "
-              f"daemon mode: {yes(bench.daemon)}; --attach fentry: {yes(bench.fentry)}", flush=True)
+              f"daemon mode: {yes(bench.daemon)}; --attach fentry: {yes(bench.fentry)}; "
+              f"--resolve-fds: {yes(bench.resolve_fds)}", flush=True)
         bench.run()
         pipeline_results = pipeline.run(ROOT, os.path.join(OUT_DIR, "pipeline"), quick) if "pipeline" in only else None
     except BenchError as e:

@@ -9,6 +9,6 @@ internal struct BpfConfig
     public uint TracerTgid;
     public uint CaptureBytes;
     public uint FilterFds;
-    public uint Reserved;
+    public FileIdentityReads ResolveFds;
     public ulong WakeupBytes;
 }

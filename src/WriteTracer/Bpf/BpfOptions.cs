@@ -8,7 +8,8 @@ internal sealed record BpfOptions(
     int RingBufferBytes,
     int MaxTrackedProcesses,
     WriteHook Hook = WriteHook.Tracepoint,
-    CapturePoint CaptureAt = CapturePoint.Entry)
+    CapturePoint CaptureAt = CapturePoint.Entry,
+    bool ResolveFds = false)
 {
     /// <summary>Unread bytes after which the kernel wakes the reader: an eighth of the ring.</summary>
     public ulong WakeupBytes => (ulong)RingBufferBytes / 8;

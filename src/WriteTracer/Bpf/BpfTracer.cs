@@ -73,7 +73,26 @@ internal sealed unsafe class BpfTracer : IDisposable
         return Load(options, WriteHook.Tracepoint);
     }
 
+    /// <summary>With --resolve-fds, the cheaper file-identity reads where the kernel verifies them.</summary>
     private static BpfTracer Load(BpfOptions options, WriteHook hook)
+    {
+        if (!options.ResolveFds)
+        {
+            return Load(options, hook, FileIdentityReads.None);
+        }
+        try
+        {
+            return Load(options, hook, FileIdentityReads.Btf);
+        }
+        catch (BpfException e)
+        {
+            Log.Debug("BTF loads of the fd table are unavailable ({Reason}); reading file identities with probe reads",
+                Interop.Libc.ErrorText(e.Errno));
+        }
+        return Load(options, hook, FileIdentityReads.Probe);
+    }
+
+    private static BpfTracer Load(BpfOptions options, WriteHook hook, FileIdentityReads fileIdentity)
     {
         var image = ReadEmbeddedObject();
         SafeBpfObjectHandle obj;
@@ -88,7 +107,7 @@ internal sealed unsafe class BpfTracer : IDisposable
 
         try
         {
-            Configure(obj, options);
+            Configure(obj, options, fileIdentity);
             // Only the chosen write hooks are loaded: the others may not even verify on this kernel.
             var chosen = WriteProgramsFor(hook, options.CaptureAt);
             foreach (var program in WritePrograms.Except(chosen))
@@ -190,13 +209,14 @@ internal sealed unsafe class BpfTracer : IDisposable
         _links.Clear();
     }
 
-    private static void Configure(SafeBpfObjectHandle obj, BpfOptions options)
+    private static void Configure(SafeBpfObjectHandle obj, BpfOptions options, FileIdentityReads fileIdentity)
     {
         var config = new BpfConfig
         {
             TracerTgid = (uint)options.TracerPid,
             CaptureBytes = (uint)options.CaptureBytes,
             FilterFds = options.FileDescriptors.Count > 0 ? 1u : 0u,
+            ResolveFds = fileIdentity,
             WakeupBytes = options.WakeupBytes,
         };
         Check(Interop.Libbpf.MapSetInitialValue(FindRodata(obj), &config, (nuint)sizeof(BpfConfig)),

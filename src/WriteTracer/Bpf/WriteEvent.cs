@@ -27,6 +27,8 @@ internal struct WriteEvent
     public uint Captured;
     public uint Flags;
     public CommBuffer Comm;
+    /// <summary>The file behind <see cref="Fd"/>, with <c>--resolve-fds</c>.</summary>
+    public FileIdentity File;
 
     public static int Size => Unsafe.SizeOf<WriteEvent>();
 

@@ -157,6 +157,12 @@ internal sealed class CommandLine
         CustomParser = r => ParseInt(r, Single(r), 0, WriteEvent.MaxCapture, $"a byte count from 0 to {WriteEvent.MaxCapture}"),
     };
 
+    private readonly Option<bool> _resolveFds = new("--resolve-fds")
+    {
+        Description = "Add \"fd_path\" to each event: what the fd names, as readlink /proc/PID/fd/FD shows it " +
+            "(a path, pipe:[INODE], socket:[INODE], anon_inode:[…]), read from /proc once per file [default: off]",
+    };
+
     private readonly Option<int> _ringBuffer = new("--ring-buffer-mb")
     {
         Description = "Size of the kernel-to-tracer ring buffer in MiB, a power of two; larger absorbs longer bursts",
@@ -215,7 +221,7 @@ internal sealed class CommandLine
         {
             _pid, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiQueue,
             _interval, _metricsPort, _metricsAddress, _restPort, _restAddress, _restSocket, _apiTokenFile,
-            _noStdout, _format, _captureBytes, _ringBuffer, _maxTracked, _attach, _captureAt, _logLevel, _command,
+            _noStdout, _format, _captureBytes, _resolveFds, _ringBuffer, _maxTracked, _attach, _captureAt, _logLevel, _command,
         };
         EnvironmentOptions.Document(Root);
         Root.Options.OfType<VersionOption>().Single().Description = "Show the version (and the git commit it was built from)";
@@ -274,6 +280,7 @@ internal sealed class CommandLine
             NoStdout = result.GetValue(_noStdout),
             Format = result.GetValue(_format),
             CaptureBytes = result.GetValue(_captureBytes),
+            ResolveFds = result.GetValue(_resolveFds),
             RingBufferMegabytes = result.GetValue(_ringBuffer),
             MaxTrackedProcesses = result.GetValue(_maxTracked),
             Attach = result.GetValue(_attach),

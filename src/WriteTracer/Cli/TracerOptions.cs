@@ -26,6 +26,8 @@ internal sealed record TracerOptions
     /// <summary>The format of stdout and the file; Loki always gets JSON.</summary>
     public Events.EventFormat Format { get; init; } = Events.EventFormat.Json;
     public int CaptureBytes { get; init; } = Defaults.CaptureBytes;
+    /// <summary>Events carry "fd_path", the path of the file their fd names.</summary>
+    public bool ResolveFds { get; init; }
     public int RingBufferMegabytes { get; init; } = Defaults.RingBufferMegabytes;
     public int MaxTrackedProcesses { get; init; } = Defaults.MaxTrackedProcesses;
     public Bpf.WriteHook Attach { get; init; } = Bpf.WriteHook.Tracepoint;

@@ -16,25 +16,25 @@ internal sealed class EventLane
     private EventBatch _batch;
 
     /// <param name="minBatchBytes">A batch holds at least this many bytes, and at least four of the longest lines.</param>
-    public EventLane(EventFormat format, SinkFanOut fanOut, int captureBytes, int maxEventsPerBatch, int minBatchBytes)
+    public EventLane(EventFormat format, SinkFanOut fanOut, int captureBytes, bool withFdPath, int maxEventsPerBatch, int minBatchBytes)
     {
         Format = format;
         _formatter = IEventFormatter.Create(format);
         _fanOut = fanOut;
-        _maxLineLength = _formatter.MaxLength(captureBytes);
+        _maxLineLength = _formatter.MaxLength(captureBytes, withFdPath);
         _pool = new EventBatchPool(Math.Max(minBatchBytes, 4 * _maxLineLength), maxEventsPerBatch);
         _batch = _pool.Rent();
     }
 
     public EventFormat Format { get; }
 
-    public void Add(in WriteEvent header, ReadOnlySpan<byte> data, long unixNanoseconds)
+    public void Add(in WriteEvent header, ReadOnlySpan<byte> data, ReadOnlySpan<byte> fdPath, long unixNanoseconds)
     {
         if (_batch.FreeSpace.Length < _maxLineLength || _batch.IsFull)
         {
             Flush();
         }
-        var length = _formatter.Format(header, data, unixNanoseconds, _batch.FreeSpace);
+        var length = _formatter.Format(header, data, unixNanoseconds, _batch.FreeSpace, fdPath);
         _batch.Commit(length, header.RootPid, unixNanoseconds);
     }
 

@@ -15,15 +15,19 @@ internal sealed class EventPipeline : IRecordConsumer
 
     private readonly WallClock _clock;
     private readonly EventLane[] _lanes;
+    private readonly FdPathResolver? _fdPaths;
     private long _captured;
     private long _capturedBytes;
     private long _malformed;
 
-    public EventPipeline(WallClock clock, SinkFanOut fanOut, int captureBytes,
+    /// <param name="fdPaths">Names each event's fd (--resolve-fds); null leaves events without a path.</param>
+    public EventPipeline(WallClock clock, SinkFanOut fanOut, int captureBytes, FdPathResolver? fdPaths = null,
         int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes)
     {
         _clock = clock;
-        _lanes = [.. fanOut.Formats.Select(format => new EventLane(format, fanOut, captureBytes, maxEventsPerBatch, minBatchBytes))];
+        _fdPaths = fdPaths;
+        _lanes = [.. fanOut.Formats.Select(format =>
+            new EventLane(format, fanOut, captureBytes, fdPaths is not null, maxEventsPerBatch, minBatchBytes))];
     }
 
     /// <summary>Events received from the kernel.</summary>
@@ -43,9 +47,10 @@ internal sealed class EventPipeline : IRecordConsumer
             return;
         }
         var unixNs = _clock.ToUnixNanoseconds(header.TimestampNs);
+        var fdPath = _fdPaths is null || _lanes.Length == 0 ? default : _fdPaths.Resolve(header);
         foreach (var lane in _lanes)
         {
-            lane.Add(header, data, unixNs);
+            lane.Add(header, data, fdPath, unixNs);
         }
         Volatile.Write(ref _captured, _captured + 1);
         Volatile.Write(ref _capturedBytes, _capturedBytes + (long)header.Count);

@@ -5,11 +5,16 @@ namespace WriteTracer.Events;
 /// <summary>Writes one event as one line; an instance is used by one thread (formatters cache per-second state).</summary>
 internal interface IEventFormatter
 {
-    /// <summary>The longest line (newline included) an event with this much captured data can produce.</summary>
-    int MaxLength(int captureBytes);
+    /// <summary>The longest line (newline included) an event with this much captured data, and maybe an fd path, can produce.</summary>
+    int MaxLength(int captureBytes, bool withFdPath);
 
-    /// <summary>Writes the line and its newline into destination, sized for <see cref="MaxLength"/>; returns the length without the newline.</summary>
-    int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination);
+    /// <summary>
+    /// Writes the line and its newline into destination, sized for <see cref="MaxLength"/>;
+    /// returns the length without the newline. fdPath, when not empty, names the fd
+    /// (--resolve-fds, <see cref="FdPathResolver"/>).
+    /// </summary>
+    int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination,
+        ReadOnlySpan<byte> fdPath = default);
 
     static IEventFormatter Create(EventFormat format) => format switch
     {

@@ -13,14 +13,15 @@ internal sealed class JsonEventFormatter : IEventFormatter
     private readonly TimestampFormatter _timestamps = new();
     private readonly EscapedComm _comm = new(static (ref Utf8Writer w, scoped ReadOnlySpan<byte> comm) => w.JsonEscapedLenient(comm));
 
-    /// <summary>The longest line (newline included) an event with this much captured data can produce.</summary>
-    public static int MaxLength(int captureBytes) =>
-        512 + Math.Max(captureBytes * 6, Base64.GetMaxEncodedToUtf8Length(captureBytes));
+    /// <summary>The longest line (newline included) an event with this much captured data, and maybe an fd_path, can produce.</summary>
+    public static int MaxLength(int captureBytes, bool withFdPath = false) =>
+        512 + Math.Max(captureBytes * 6, Base64.GetMaxEncodedToUtf8Length(captureBytes))
+        + (withFdPath ? 16 + 6 * FdPathResolver.MaxPathBytes : 0);
 
-    int IEventFormatter.MaxLength(int captureBytes) => MaxLength(captureBytes);
+    int IEventFormatter.MaxLength(int captureBytes, bool withFdPath) => MaxLength(captureBytes, withFdPath);
 
-    /// <summary>Writes the line and its newline into destination; returns the length without the newline.</summary>
-    public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination)
+    public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination,
+        ReadOnlySpan<byte> fdPath = default)
     {
         var w = new Utf8Writer(destination);
         w.Raw("{\"time\":\""u8);
@@ -35,6 +36,12 @@ internal sealed class JsonEventFormatter : IEventFormatter
         w.Raw(_comm.Of(e));
         w.Raw("\",\"fd\":"u8);
         w.Number(e.Fd);
+        if (!fdPath.IsEmpty)
+        {
+            w.Raw(",\"fd_path\":\""u8);
+            w.JsonEscapedLenient(fdPath);
+            w.Byte((byte)'"');
+        }
         w.Raw(",\"count\":"u8);
         w.Number(e.Count);
         if (e.HasResult)

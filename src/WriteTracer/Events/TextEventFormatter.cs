@@ -7,7 +7,8 @@ namespace WriteTracer.Events;
 /// <c>strace -tt</c>:
 /// <code>05:18:40.123456 python3[1234/1236] fd=1 6 "hello\n"</code>
 /// local time with microseconds, comm[pid/tid], " root=R" when the registered process R
-/// is another one, the fd, the size asked to write, the captured bytes C-escaped in quotes
+/// is another one, the fd (followed by its path in angle brackets with --resolve-fds, as
+/// <c>strace -y</c> shows it: fd=1&lt;/var/log/app.log&gt;), the size asked to write, the captured bytes C-escaped in quotes
 /// (<see cref="Utf8Writer.CEscaped"/>), then "..." when the size exceeds what was
 /// captured, " &lt;capture failed&gt;" when the kernel could not read the buffer, and
 /// " ret=N" with write(2)'s result when known (--capture-at exit). Every byte that is
@@ -22,12 +23,14 @@ internal sealed class TextEventFormatter : IEventFormatter
     public TextEventFormatter(TimeZoneInfo? zone = null) => _timestamps = TimestampFormatter.LocalTimeOfDay(zone);
 
     /// <summary>The longest line (newline included) an event with this much captured data can produce.</summary>
-    public static int MaxLength(int captureBytes) =>
-        256 + Utf8Writer.MaxCEscapedBytesPerByte * (captureBytes + WriteEvent.CommLength);
+    public static int MaxLength(int captureBytes, bool withFdPath = false) =>
+        256 + Utf8Writer.MaxCEscapedBytesPerByte *
+        (captureBytes + WriteEvent.CommLength + (withFdPath ? FdPathResolver.MaxPathBytes : 0));
 
-    int IEventFormatter.MaxLength(int captureBytes) => MaxLength(captureBytes);
+    int IEventFormatter.MaxLength(int captureBytes, bool withFdPath) => MaxLength(captureBytes, withFdPath);
 
-    public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination)
+    public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination,
+        ReadOnlySpan<byte> fdPath = default)
     {
         var w = new Utf8Writer(destination);
         _timestamps.Write(unixNanoseconds, ref w);
@@ -45,6 +48,12 @@ internal sealed class TextEventFormatter : IEventFormatter
         }
         w.Raw(" fd="u8);
         w.Number(e.Fd);
+        if (!fdPath.IsEmpty)
+        {
+            w.Byte((byte)'<');
+            w.CEscaped(fdPath);
+            w.Byte((byte)'>');
+        }
         w.Byte((byte)' ');
         w.Number(e.Count);
         w.Raw(" \""u8);

@@ -34,7 +34,7 @@ internal sealed class TracerHost
         var sinks = CreateSinks();
         var fanOut = new SinkFanOut(sinks);
         var clock = new WallClock();
-        var pipeline = new EventPipeline(clock, fanOut, _options.CaptureBytes);
+        var pipeline = new EventPipeline(clock, fanOut, _options.CaptureBytes, _options.ResolveFds ? new FdPathResolver() : null);
         using var ring = new RingBuffer(bpf.EventsMapFd, bpf.EventsRingBytes, pipeline);
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
         var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
@@ -138,7 +138,8 @@ internal sealed class TracerHost
                 RingBufferBytes: _options.RingBufferMegabytes * 1024 * 1024,
                 MaxTrackedProcesses: _options.MaxTrackedProcesses,
                 Hook: _options.Attach,
-                CaptureAt: _options.CaptureAt));
+                CaptureAt: _options.CaptureAt,
+                ResolveFds: _options.ResolveFds));
         }
         catch (BpfException e)
         {

@@ -23,6 +23,14 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         internal static partial int StatX(int directoryFd, string path, int flags, uint mask, out StatX buffer);
 
+        /// <summary>statx of a NUL-terminated path the caller built without allocating.</summary>
+        [LibraryImport(Library, EntryPoint = "statx", SetLastError = true)]
+        internal static partial int StatX(int directoryFd, byte* path, int flags, uint mask, out StatX buffer);
+
+        /// <summary>readlink(2): the link's target, not NUL-terminated; returns its length or -1.</summary>
+        [LibraryImport(Library, EntryPoint = "readlink", SetLastError = true)]
+        internal static partial nint ReadLink(byte* path, byte* buffer, nuint size);
+
         [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
         internal static partial int Close(int fd);
 
@@ -76,9 +84,9 @@ internal static partial class Interop
         internal static string ErrorText(int errno) =>
             Marshal.PtrToStringUTF8((nint)StrError(errno)) ?? $"errno {errno}";
 
-        /// <summary>statx: relative to the working directory; do not follow a final symlink; the file type; its permissions.</summary>
+        /// <summary>statx: relative to the working directory; do not follow a final symlink; the file type; its permissions; its inode number.</summary>
         internal const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
-        internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2;
+        internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2, STATX_INO = 0x100;
 
         /// <summary>st_mode file types.</summary>
         internal const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFSOCK = 0xC000;

@@ -16,4 +16,6 @@ internal struct StatX
     public uint Uid;
     public uint Gid;
     public ushort Mode;
+    private readonly ushort _spare0;
+    public ulong Ino;
 }

@@ -5,13 +5,17 @@ namespace WriteTracer.EndToEnd.Infrastructure;
 /// <summary>
 /// A process that writes each line it receives back with exactly one write(2), when
 /// the test says so: the test knows the write happened once the line comes back.
+/// It also runs Python statements (<see cref="RunAsync"/>) for tests that need writes
+/// to files, pipes or sockets the process opened itself.
 /// </summary>
 internal sealed class EchoProcess : IDisposable
 {
     private const string Script = """
-        import os, sys
+        import os, socket, subprocess, sys
         os.write(1, b"ready\n")
         for line in sys.stdin:
+            if line.startswith("run: "):
+                exec(line[len("run: "):])
             os.write(1, line.encode())
         """;
 
@@ -43,6 +47,12 @@ internal sealed class EchoProcess : IDisposable
         await _process.StandardInput.FlushAsync();
         await ReadLineAsync(line);
     }
+
+    /// <summary>
+    /// Runs one line of Python (os, socket, subprocess and sys imported; names persist
+    /// from one statement to the next), then echoes "run: STATEMENT" on fd 1.
+    /// </summary>
+    public Task RunAsync(string statement) => EchoAsync("run: " + statement);
 
     public void Dispose()
     {

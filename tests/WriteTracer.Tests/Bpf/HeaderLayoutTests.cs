@@ -23,6 +23,7 @@ public partial class HeaderLayoutTests
     public static TheoryData<Type, string> Mirrors => new()
     {
         { typeof(WriteEvent), "write_event" },
+        { typeof(FileIdentity), "wt_file_identity" },
         { typeof(TrackedProcess), "tracked_process" },
         { typeof(BpfConfig), "wt_config" },
     };
@@ -52,6 +53,12 @@ public partial class HeaderLayoutTests
         Assert.Equal(WriteEvent.CommLength, Header.Value["WT_TASK_COMM_LEN"]);
         Assert.Equal(WriteEvent.MaxCapture, Header.Value["WT_MAX_CAPTURE"]);
         Assert.Equal(WriteEvent.ReadFailedFlag, Header.Value["WT_EVENT_READ_FAILED"]);
+        Assert.Equal(WriteEvent.HasResultFlag, Header.Value["WT_EVENT_HAS_RESULT"]);
+        Assert.Equal(FileIdentity.DeletedFlag, Header.Value["WT_FILE_DELETED"]);
+        Assert.Equal(FileIdentity.PseudoFlag, Header.Value["WT_FILE_PSEUDO"]);
+        Assert.Equal((long)FileIdentityReads.None, Header.Value["WT_RESOLVE_FDS_OFF"]);
+        Assert.Equal((long)FileIdentityReads.Probe, Header.Value["WT_RESOLVE_FDS_PROBE"]);
+        Assert.Equal((long)FileIdentityReads.Btf, Header.Value["WT_RESOLVE_FDS_BTF"]);
     }
 
     [Fact]
@@ -105,7 +112,9 @@ public partial class HeaderLayoutTests
             }
         }
         c.AppendLine("    FACT(\"offsetof write_event.data\", offsetof(struct write_event, data));");
-        foreach (var constant in new[] { "WT_TASK_COMM_LEN", "WT_MAX_CAPTURE", "WT_EVENT_READ_FAILED", "WT_COUNTER_MAX" }
+        foreach (var constant in new[] { "WT_TASK_COMM_LEN", "WT_MAX_CAPTURE", "WT_EVENT_READ_FAILED", "WT_EVENT_HAS_RESULT",
+                "WT_FILE_DELETED", "WT_FILE_PSEUDO", "WT_RESOLVE_FDS_OFF", "WT_RESOLVE_FDS_PROBE", "WT_RESOLVE_FDS_BTF",
+                "WT_COUNTER_MAX" }
             .Concat(Enum.GetValues<BpfCounter>().Select(CounterName)))
         {
             c.AppendLine($"    FACT(\"{constant}\", {constant});");

@@ -21,6 +21,7 @@ public class CommandLineTests
         Assert.Equal(0, options.RestPort);
         Assert.False(options.NoStdout);
         Assert.Equal(256, options.CaptureBytes);
+        Assert.False(options.ResolveFds);
         Assert.Equal(TracerOptions.Defaults.RingBufferMegabytes, options.RingBufferMegabytes);
         Assert.Equal(TracerOptions.Defaults.MaxTrackedProcesses, options.MaxTrackedProcesses);
         Assert.Equal(LogEventLevel.Information, options.LogLevel);
@@ -33,7 +34,7 @@ public class CommandLineTests
         var options = Valid(
             "--pid", "10", "-f", "2,1", "-o", "/tmp/events.json", "-n", "7", "--max-backups", "0",
             "-l", "http://127.0.0.1:3100/loki/api/v1/push", "-i", "0.5", "--metrics-port", "0", "-r", "8080",
-            "-q", "--capture-bytes", "16384", "--ring-buffer-mb", "64", "--max-tracked-processes", "1", "--log-level", "debug");
+            "-q", "--capture-bytes", "16384", "--resolve-fds", "--ring-buffer-mb", "64", "--max-tracked-processes", "1", "--log-level", "debug");
 
         Assert.Equal([10], options.Pids);
         Assert.Equal([1, 2], options.FileDescriptors);
@@ -46,9 +47,22 @@ public class CommandLineTests
         Assert.Equal(8080, options.RestPort);
         Assert.True(options.NoStdout);
         Assert.Equal(16384, options.CaptureBytes);
+        Assert.True(options.ResolveFds);
         Assert.Equal(64, options.RingBufferMegabytes);
         Assert.Equal(1, options.MaxTrackedProcesses);
         Assert.Equal(LogEventLevel.Debug, options.LogLevel);
+    }
+
+    [Theory]
+    [InlineData("1", true)]
+    [InlineData("no", false)]
+    public void Resolving_fds_can_come_from_the_environment(string value, bool expected)
+    {
+        var options = new CommandLine().Parse(["-p", "1"], out _, out var error,
+            new System.Collections.Hashtable { ["WRITE_TRACER_RESOLVE_FDS"] = value });
+
+        Assert.Null(error);
+        Assert.Equal(expected, options!.ResolveFds);
     }
 
     [Fact]

@@ -184,8 +184,26 @@ public sealed class EventPipelineTests : IDisposable
 
     private static string Line(IEventFormatter formatter, in WriteEvent header, ReadOnlySpan<byte> data, long unixNs)
     {
-        var buffer = new byte[formatter.MaxLength(data.Length)];
+        var buffer = new byte[formatter.MaxLength(data.Length, withFdPath: false)];
         return Encoding.UTF8.GetString(buffer, 0, formatter.Format(header, data, unixNs, buffer));
+    }
+
+    [Fact]
+    public void With_a_resolver_each_event_carries_the_path_of_its_fd()
+    {
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), _fanOut, captureBytes: 256, new FdPathResolver());
+        var toPipe = Records.Header(count: 1, captured: 1);
+        toPipe.File = new FileIdentity { Ino = 4242, Mode = FileIdentity.Fifo | 0x180, Flags = FileIdentity.PseudoFlag };
+
+        Feed(pipeline, [Records.Record(toPipe, "a"u8), Records.Write("b"u8)]);
+
+        Assert.Equal(["pipe:[4242]", null], _sink.Events.Select(e => FdPath(e.Line)));
+    }
+
+    private static string? FdPath(string line)
+    {
+        using var json = JsonDocument.Parse(line);
+        return json.RootElement.TryGetProperty("fd_path", out var path) ? path.GetString() : null;
     }
 
     private static string? Data(string line)
@@ -195,7 +213,7 @@ public sealed class EventPipelineTests : IDisposable
     }
 
     private EventPipeline Pipeline(int capture, int maxEvents) =>
-        new(new WallClock(ClockOffset), _fanOut, capture, maxEvents, minBatchBytes: 0);
+        new(new WallClock(ClockOffset), _fanOut, capture, maxEventsPerBatch: maxEvents, minBatchBytes: 0);
 
     /// <summary>Hands the records over as the reader thread does, publishes the rest and waits for the sink.</summary>
     private void Feed(EventPipeline pipeline, IEnumerable<byte[]> records)

@@ -33,6 +33,26 @@ public class JsonEventFormatterTests
     }
 
     [Fact]
+    public void An_fd_path_comes_right_after_the_fd()
+    {
+        var line = Format(Records.Header(pid: 1234, tid: 1236, rootPid: 1200, comm: "python3", fd: 3, count: 6, captured: 6), "hello\n"u8,
+            "/var/log/app.log"u8);
+
+        Assert.Equal(
+            """{"time":"2026-11-22T04:18:40.123456789Z","pid":1234,"tid":1236,"root_pid":1200,"comm":"python3","fd":3,"fd_path":"/var/log/app.log","count":6,"data":"hello\n"}""",
+            line);
+    }
+
+    [Fact]
+    public void An_fd_path_is_escaped_and_invalid_utf8_in_it_replaced()
+    {
+        var line = Format(Records.Header(count: 1, captured: 1), "a"u8, [.. "/tmp/a\"b\n"u8, 0xFF, .. "é"u8]);
+
+        using var json = JsonDocument.Parse(line);
+        Assert.Equal("/tmp/a\"b\n\uFFFDé", json.RootElement.GetProperty("fd_path").GetString());
+    }
+
+    [Fact]
     public void Fields_come_in_the_documented_order()
     {
         var header = Records.Header(count: 10, captured: 1, flags: WriteEvent.ReadFailedFlag);
@@ -239,25 +259,37 @@ public class JsonEventFormatterTests
             Enumerable.Repeat((byte)'"', capture).ToArray(),
         };
 
+        // The longest path /proc gives, of control characters (six bytes each) or of invalid UTF-8 (U+FFFD).
+        var worstPaths = new[]
+        {
+            Array.Empty<byte>(),
+            Enumerable.Repeat((byte)0x01, FdPathResolver.MaxPathBytes - 1).ToArray(),
+            Enumerable.Repeat((byte)0xFF, FdPathResolver.MaxPathBytes - 1).ToArray(),
+        };
+
         foreach (var payload in worstPayloads)
         {
-            var destination = new byte[JsonEventFormatter.MaxLength(capture)];
+            foreach (var path in worstPaths)
+            {
+                var destination = new byte[JsonEventFormatter.MaxLength(capture, withFdPath: path.Length > 0)];
 
-            var length = new JsonEventFormatter().Format(header, payload, DesignExampleTime, destination);
+                var length = new JsonEventFormatter().Format(header, payload, DesignExampleTime, destination, path);
 
-            Assert.True(length + 1 <= destination.Length);
-            Assert.Equal((byte)'\n', destination[length]);
-            using var json = JsonDocument.Parse(destination.AsMemory(0, length));
+                Assert.True(length + 1 <= destination.Length);
+                Assert.Equal((byte)'\n', destination[length]);
+                using var json = JsonDocument.Parse(destination.AsMemory(0, length));
+            }
         }
     }
 
-    private static string Format(WriteEvent header, ReadOnlySpan<byte> data) => Encoding.UTF8.GetString(FormatBytes(header, data));
+    private static string Format(WriteEvent header, ReadOnlySpan<byte> data, ReadOnlySpan<byte> fdPath = default) =>
+        Encoding.UTF8.GetString(FormatBytes(header, data, fdPath));
 
     /// <summary>The line without its newline, checking the newline is there and only there.</summary>
-    private static byte[] FormatBytes(WriteEvent header, ReadOnlySpan<byte> data)
+    private static byte[] FormatBytes(WriteEvent header, ReadOnlySpan<byte> data, ReadOnlySpan<byte> fdPath = default)
     {
-        var destination = new byte[JsonEventFormatter.MaxLength(data.Length)];
-        var length = new JsonEventFormatter().Format(header, data, DesignExampleTime, destination);
+        var destination = new byte[JsonEventFormatter.MaxLength(data.Length, withFdPath: !fdPath.IsEmpty)];
+        var length = new JsonEventFormatter().Format(header, data, DesignExampleTime, destination, fdPath);
         Assert.Equal((byte)'\n', destination[length]);
         var line = destination[..length];
         Assert.DoesNotContain((byte)'\n', line);

@@ -22,6 +22,20 @@ public class TextEventFormatterTests
     }
 
     [Fact]
+    public void The_fd_path_follows_the_fd_in_angle_brackets_escaped_as_strace_y_shows_it()
+    {
+        var header = Records.Header(pid: 1234, tid: 1236, rootPid: 1234, comm: "python3", fd: 3, count: 3, captured: 3);
+        var destination = new byte[TextEventFormatter.MaxLength(3, withFdPath: true)];
+
+        var length = new TextEventFormatter(TimeZoneInfo.Utc).Format(header, "hi\n"u8, DesignExampleTime, destination,
+            "/var/log/a b\n.log"u8);
+
+        Assert.Equal("""
+            04:18:40.123456 python3[1234/1236] fd=3</var/log/a b\n.log> 3 "hi\n"
+            """, Encoding.UTF8.GetString(destination, 0, length));
+    }
+
+    [Fact]
     public void The_registered_root_is_shown_when_it_is_another_process()
     {
         Assert.Equal("""
