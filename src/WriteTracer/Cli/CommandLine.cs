@@ -143,9 +143,8 @@ internal sealed class CommandLine
     private readonly Option<EventFormat> _format = new("--format")
     {
         Description = "Events on standard output and in the --file-output file: json (an object per line) or " +
-            "text (one strace-like line per write, for terminals); Loki always gets JSON",
+            "text (one strace-like line per write, for terminals); Loki always gets JSON [default: json]",
         HelpName = "json|text",
-        DefaultValueFactory = _ => EventFormat.Json,
         CustomParser = r => ParseChoice(r, EventFormat.Json, ("json", EventFormat.Json), ("text", EventFormat.Text)),
     };
 
@@ -182,26 +181,23 @@ internal sealed class CommandLine
     private readonly Option<WriteHook> _attach = new("--attach")
     {
         Description = "Where write(2) is intercepted: tracepoint (syscalls:sys_enter_write) or fentry " +
-            "(ksys_write; cheaper for the host's untraced writes, falls back to the tracepoint where unavailable)",
+            "(ksys_write; cheaper for the host's untraced writes, falls back to the tracepoint where unavailable) [default: tracepoint]",
         HelpName = "tracepoint|fentry",
-        DefaultValueFactory = _ => WriteHook.Tracepoint,
         CustomParser = r => ParseChoice(r, WriteHook.Tracepoint, ("tracepoint", WriteHook.Tracepoint), ("fentry", WriteHook.Fentry)),
     };
 
     private readonly Option<CapturePoint> _captureAt = new("--capture-at")
     {
         Description = "When each buffer is captured: entry (cheapest) or exit (adds \"ret\", write(2)'s result, " +
-            "and captures buffers that were paged out at entry)",
+            "and captures buffers that were paged out at entry) [default: entry]",
         HelpName = "entry|exit",
-        DefaultValueFactory = _ => CapturePoint.Entry,
         CustomParser = r => ParseChoice(r, CapturePoint.Entry, ("entry", CapturePoint.Entry), ("exit", CapturePoint.Exit)),
     };
 
     private readonly Option<LogEventLevel> _logLevel = new("--log-level")
     {
-        Description = "Diagnostics on stderr: debug, info, warning or error",
+        Description = "Diagnostics on stderr: debug, info, warning or error [default: info]",
         HelpName = "LEVEL",
-        DefaultValueFactory = _ => LogEventLevel.Information,
         CustomParser = r => ParseChoice(r, LogEventLevel.Information,
             ("debug", LogEventLevel.Debug), ("info", LogEventLevel.Information),
             ("warning", LogEventLevel.Warning), ("error", LogEventLevel.Error)),
@@ -259,6 +255,7 @@ internal sealed class CommandLine
             error = $"{missing.Option.Name}: a value is missing";
             return null;
         }
+        var defaults = new TracerOptions();
         var options = new TracerOptions
         {
             Pids = result.GetValue(_pid) ?? [],
@@ -278,14 +275,14 @@ internal sealed class CommandLine
             RestSocket = result.GetValue(_restSocket),
             ApiTokenFile = result.GetValue(_apiTokenFile),
             NoStdout = result.GetValue(_noStdout),
-            Format = result.GetValue(_format),
+            Format = ChoiceOr(result, _format, defaults.Format),
             CaptureBytes = result.GetValue(_captureBytes),
             ResolveFds = result.GetValue(_resolveFds),
             RingBufferMegabytes = result.GetValue(_ringBuffer),
             MaxTrackedProcesses = result.GetValue(_maxTracked),
-            Attach = result.GetValue(_attach),
-            CaptureAt = result.GetValue(_captureAt),
-            LogLevel = result.GetValue(_logLevel),
+            Attach = ChoiceOr(result, _attach, defaults.Attach),
+            CaptureAt = ChoiceOr(result, _captureAt, defaults.CaptureAt),
+            LogLevel = ChoiceOr(result, _logLevel, defaults.LogLevel),
             Command = result.GetValue(_command) ?? [],
         };
         var unexpected = ArgumentsBeforeSeparator(completed, options.Command);
@@ -478,6 +475,13 @@ internal sealed class CommandLine
         }
         return megabytes;
     }
+
+    /// <summary>
+    /// A choice's value, or fallback when it is not given. Choices have no parser default,
+    /// whose help would show the enum member ("Json") instead of the word typed ("json").
+    /// </summary>
+    private static T ChoiceOr<T>(ParseResult result, Option<T> choice, T fallback) =>
+        result.GetResult(choice) is null ? fallback : result.GetValue(choice)!;
 
     private static T ParseChoice<T>(ArgumentResult result, T fallback, params (string Name, T Value)[] choices)
     {

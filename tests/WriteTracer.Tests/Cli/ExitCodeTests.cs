@@ -77,6 +77,10 @@ public partial class ExitCodeTests
     [InlineData("--file-output", "off")]
     [InlineData("--loki-endpoint", "off")]
     [InlineData("--no-stdout", "off")]
+    [InlineData("--format", "json")]
+    [InlineData("--attach", "tracepoint")]
+    [InlineData("--capture-at", "entry")]
+    [InlineData("--log-level", "info")]
     public void Help_shows_the_defaults_of_the_design(string option, string value)
     {
         var help = OptionHelp(Run("--help").Stdout);
