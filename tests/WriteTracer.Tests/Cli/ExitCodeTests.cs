@@ -159,6 +159,10 @@ public partial class ExitCodeTests
     [GeneratedRegex(@"^  (?<aliases>-[^ <]+(?:, -[^ <]+)*)(?: <[^>]+>)?\s{2,}(?<text>.*)$")]
     private static partial Regex OptionLine();
 
+    /// <summary>A row of README's configuration table: | `-p, --pid <PID>` | `WRITE_TRACER_PID` | none | … |</summary>
+    [GeneratedRegex(@"^\| `(?<aliases>-[^ <`]+(?:, -[^ <`]+)*)(?: <[^>]+>)?` \| `(?<variable>[A-Z_]+)` \| (?<default>[^|]+) \| ")]
+    private static partial Regex ConfigurationRow();
+
     [GeneratedRegex(@"\[default: [^\]]+\]$")]
     private static partial Regex DefaultNote();
 }
