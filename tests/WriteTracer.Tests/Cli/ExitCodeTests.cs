@@ -90,6 +90,24 @@ public partial class ExitCodeTests
     }
 
     [Fact]
+    public void The_readme_configuration_table_is_the_help_of_every_option()
+    {
+        var help = OptionHelp(Run("--help").Stdout).Where(o => !o.Key.Contains("--help") && o.Key != "--version").ToList();
+        var readme = File.ReadAllLines(Path.Combine(Repository.Root, "README.md"))
+            .SkipWhile(l => l != "## Configuration").TakeWhile(l => l != "## Install")
+            .Select(l => ConfigurationRow().Match(l)).Where(m => m.Success)
+            .ToDictionary(m => m.Groups["aliases"].Value, m => (Variable: m.Groups["variable"].Value, Default: m.Groups["default"].Value));
+
+        foreach (var (aliases, text) in help)
+        {
+            Assert.True(readme.TryGetValue(aliases, out var row), $"README's configuration table lacks {aliases}");
+            Assert.Contains($"[env: {row.Variable}]", text);
+            Assert.EndsWith($"[default: {row.Default}]", text);
+        }
+        Assert.Equal(help.Count, readme.Count);
+    }
+
+    [Fact]
     public void Version_exits_0_and_prints_the_version_and_the_commit_it_was_built_from()
     {
         var run = Run("--version");
