@@ -49,7 +49,7 @@ $(BPF_OUT)/write_tracer.bpf.o: bpf/write_tracer.bpf.c bpf/write_tracer.h $(BPF_O
 bpf: $(BPF_OUT)/write_tracer.bpf.o ## Compile the kernel program (vmlinux.h generated from this kernel's BTF)
 
 $(BIN)/write-tracer: $(BPF_OUT)/write_tracer.bpf.o $(SOURCES)
-	dotnet publish src/WriteTracer $(DOTNET_FLAGS) -o $(BIN) -p:PublishSingleFile=true --self-contained false
+	dotnet publish src/WriteTracer $(DOTNET_FLAGS) -r $(RID) -o $(BIN) -p:PublishSingleFile=true --self-contained false -p:PublishReadyToRun=true
 	@touch $@
 
 $(BIN)/%: utilities/%.c
