@@ -8,10 +8,6 @@ namespace WriteTracer.Tests.Events;
 
 public class JsonEventFormatterTests
 {
-    /// <summary>2026-11-22T04:18:40.123456789Z, the time of DESIGN.md's example event.</summary>
-    private static readonly long DesignExampleTime =
-        (new DateTime(2026, 11, 22, 4, 18, 40, DateTimeKind.Utc) - DateTime.UnixEpoch).Ticks * 100 + 123_456_789;
-
     [Fact]
     public void A_known_event_gives_exactly_the_line_of_the_design()
     {
@@ -200,7 +196,7 @@ public class JsonEventFormatterTests
 
         var written = comms.Select(comm =>
         {
-            var length = formatter.Format(Records.Header(comm: comm), [], DesignExampleTime, destination);
+            var length = formatter.Format(Records.Header(comm: comm), [], Records.DesignExampleTime, destination);
             using var json = JsonDocument.Parse(destination.AsMemory(0, length));
             return json.RootElement.GetProperty("comm").GetString();
         });
@@ -273,7 +269,7 @@ public class JsonEventFormatterTests
             {
                 var destination = new byte[JsonEventFormatter.MaxLength(capture, withFdPath: path.Length > 0)];
 
-                var length = new JsonEventFormatter().Format(header, payload, DesignExampleTime, destination, path);
+                var length = new JsonEventFormatter().Format(header, payload, Records.DesignExampleTime, destination, path);
 
                 Assert.True(length + 1 <= destination.Length);
                 Assert.Equal((byte)'\n', destination[length]);
@@ -289,7 +285,7 @@ public class JsonEventFormatterTests
     private static byte[] FormatBytes(WriteEvent header, ReadOnlySpan<byte> data, ReadOnlySpan<byte> fdPath = default)
     {
         var destination = new byte[JsonEventFormatter.MaxLength(data.Length, withFdPath: !fdPath.IsEmpty)];
-        var length = new JsonEventFormatter().Format(header, data, DesignExampleTime, destination, fdPath);
+        var length = new JsonEventFormatter().Format(header, data, Records.DesignExampleTime, destination, fdPath);
         Assert.Equal((byte)'\n', destination[length]);
         var line = destination[..length];
         Assert.DoesNotContain((byte)'\n', line);

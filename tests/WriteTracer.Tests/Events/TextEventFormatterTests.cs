@@ -8,10 +8,6 @@ namespace WriteTracer.Tests.Events;
 
 public class TextEventFormatterTests
 {
-    /// <summary>2026-11-22T04:18:40.123456789Z, the time of DESIGN.md's example event.</summary>
-    private static readonly long DesignExampleTime =
-        (new DateTime(2026, 11, 22, 4, 18, 40, DateTimeKind.Utc) - DateTime.UnixEpoch).Ticks * 100 + 123_456_789;
-
     [Fact]
     public void A_plain_write_is_time_comm_pid_tid_fd_size_and_the_quoted_bytes()
     {
@@ -27,7 +23,7 @@ public class TextEventFormatterTests
         var header = Records.Header(pid: 1234, tid: 1236, rootPid: 1234, comm: "python3", fd: 3, count: 3, captured: 3);
         var destination = new byte[TextEventFormatter.MaxLength(3, withFdPath: true)];
 
-        var length = new TextEventFormatter(TimeZoneInfo.Utc).Format(header, "hi\n"u8, DesignExampleTime, destination,
+        var length = new TextEventFormatter(TimeZoneInfo.Utc).Format(header, "hi\n"u8, Records.DesignExampleTime, destination,
             "/var/log/a b\n.log"u8);
 
         Assert.Equal("""
@@ -51,7 +47,7 @@ public class TextEventFormatterTests
         var header = Records.Header(pid: 1, tid: 1, rootPid: 1, comm: "c", count: 0);
 
         Assert.StartsWith("09:48:40.123456 c[1/1]", Format(new TextEventFormatter(india), header, []));
-        var local = TimeZoneInfo.ConvertTimeFromUtc(DateTime.UnixEpoch.AddTicks(DesignExampleTime / 100), TimeZoneInfo.Local);
+        var local = TimeZoneInfo.ConvertTimeFromUtc(DateTime.UnixEpoch.AddTicks(Records.DesignExampleTime / 100), TimeZoneInfo.Local);
         Assert.StartsWith(local.ToString("HH:mm:ss.ffffff ", CultureInfo.InvariantCulture), Format(new TextEventFormatter(), header, []));
     }
 
@@ -223,7 +219,7 @@ public class TextEventFormatterTests
         Records.SetComm(ref header, Enumerable.Repeat((byte)0x01, WriteEvent.CommLength).ToArray());
         var destination = new byte[TextEventFormatter.MaxLength(capture)];
 
-        var length = new TextEventFormatter(TimeZoneInfo.Utc).Format(header, Enumerable.Repeat((byte)0x01, capture).ToArray(), DesignExampleTime, destination);
+        var length = new TextEventFormatter(TimeZoneInfo.Utc).Format(header, Enumerable.Repeat((byte)0x01, capture).ToArray(), Records.DesignExampleTime, destination);
 
         Assert.True(length + 1 <= destination.Length);
         Assert.Equal((byte)'\n', destination[length]);
@@ -264,7 +260,7 @@ public class TextEventFormatterTests
         return [.. bytes];
     }
 
-    /// <summary>The line of an event at <see cref="DesignExampleTime"/>, with times in UTC.</summary>
+    /// <summary>The line of an event at <see cref="Records.DesignExampleTime"/>, with times in UTC.</summary>
     private static string Format(WriteEvent header, ReadOnlySpan<byte> data) =>
         Format(new TextEventFormatter(TimeZoneInfo.Utc), header, data);
 
@@ -278,7 +274,7 @@ public class TextEventFormatterTests
     private static byte[] FormatBytes(TextEventFormatter formatter, WriteEvent header, ReadOnlySpan<byte> data)
     {
         var destination = new byte[TextEventFormatter.MaxLength(data.Length)];
-        var length = formatter.Format(header, data, DesignExampleTime, destination);
+        var length = formatter.Format(header, data, Records.DesignExampleTime, destination);
         Assert.Equal((byte)'\n', destination[length]);
         var line = destination[..length];
         Assert.DoesNotContain((byte)'\n', line);

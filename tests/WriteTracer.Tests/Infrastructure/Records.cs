@@ -7,6 +7,10 @@ namespace WriteTracer.Tests.Infrastructure;
 /// <summary>Synthetic ring-buffer records: a <see cref="WriteEvent"/> header followed by the captured bytes.</summary>
 internal static class Records
 {
+    /// <summary>2026-11-22T04:18:40.123456789Z, the time of DESIGN.md's example event, in Unix nanoseconds.</summary>
+    public static readonly long DesignExampleTime =
+        (new DateTime(2026, 11, 22, 4, 18, 40, DateTimeKind.Utc) - DateTime.UnixEpoch).Ticks * 100 + 123_456_789;
+
     /// <summary>A header as the kernel fills it; captured defaults to the data that will follow it.</summary>
     public static WriteEvent Header(
         uint pid = 1234, uint tid = 1236, uint rootPid = 1200, string comm = "python3", int fd = 1,
