@@ -113,11 +113,7 @@ public sealed class PayloadTests
     {
         using var writer = WriterProcess.StartHeld(writerArgs);
         await using var tracer = TracerProcess.Start([.. tracerArgs, "-p", $"{writer.Pid}"]);
-        await tracer.WaitUntilTracingAsync();
-        writer.Release();
-        Assert.Equal(0, await writer.WaitForExitAsync(Timeout));
-        // The writer exited: everything it wrote is in the ring. Stop, so nothing more can arrive.
-        Assert.Equal(0, await tracer.StopAsync());
+        await tracer.TraceToCompletionAsync(writer, Timeout);
         var events = tracer.Events.Where(filter).ToList();
         Assert.Equal(expected, events.Count);
         Assert.All(events, e => Assert.Equal(writer.Pid, e.Int("pid")));

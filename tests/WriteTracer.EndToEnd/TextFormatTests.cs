@@ -17,10 +17,7 @@ public sealed partial class TextFormatTests
         const int lines = 100;
         using var writer = WriterProcess.StartHeld("-b", "-n", $"{lines}");
         await using var tracer = TracerProcess.Start("--format", "text", "-f", "1", "-p", $"{writer.Pid}");
-        await tracer.WaitUntilTracingAsync();
-        writer.Release();
-        Assert.Equal(0, await writer.WaitForExitAsync(Timeout));
-        Assert.Equal(0, await tracer.StopAsync());
+        await tracer.TraceToCompletionAsync(writer, Timeout);
 
         var pid = writer.Pid;
         var expected = Enumerable.Range(0, lines).Select(seq =>
@@ -58,10 +55,7 @@ public sealed partial class TextFormatTests
         using var writer = WriterProcess.StartHeld("-s", $"{size}", "-n", $"{lines}");
         await using var tracer = TracerProcess.Start("--format", "text", "--capture-bytes", $"{capture}", "-f", "1",
             "-o", output.Path, "-p", $"{writer.Pid}");
-        await tracer.WaitUntilTracingAsync();
-        writer.Release();
-        Assert.Equal(0, await writer.WaitForExitAsync(Timeout));
-        Assert.Equal(0, await tracer.StopAsync());
+        await tracer.TraceToCompletionAsync(writer, Timeout);
 
         var pid = writer.Pid;
         var expected = Enumerable.Range(0, lines).Select(seq =>
@@ -78,11 +72,7 @@ public sealed partial class TextFormatTests
         await using var loki = await LokiReceiver.StartAsync();
         using var writer = WriterProcess.StartHeld("-n", $"{lines}");
         await using var tracer = TracerProcess.Start("--format", "text", "-f", "1", "-l", loki.PushUrl, "-p", $"{writer.Pid}");
-        await tracer.WaitUntilTracingAsync();
-        writer.Release();
-        Assert.Equal(0, await writer.WaitForExitAsync(Timeout));
-        // Stopping flushes every sink: Loki gets its last push before the tracer exits.
-        Assert.Equal(0, await tracer.StopAsync());
+        await tracer.TraceToCompletionAsync(writer, Timeout);
 
         var pid = writer.Pid;
         var text = tracer.StdoutLines;

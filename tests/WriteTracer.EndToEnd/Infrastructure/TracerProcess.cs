@@ -92,6 +92,19 @@ internal sealed class TracerProcess : IAsyncDisposable
     public IReadOnlyList<JsonElement> Events =>
         [.. _stdout.Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement)];
 
+    /// <summary>
+    /// Once tracing, releases the held writer, waits for it to exit 0, then stops the tracer,
+    /// which must exit 0 too. Everything the writer wrote was in the ring when it exited, and
+    /// stopping flushes every sink, so the outputs are complete when this returns.
+    /// </summary>
+    public async Task TraceToCompletionAsync(WriterProcess writer, TimeSpan timeout)
+    {
+        await WaitUntilTracingAsync();
+        writer.Release();
+        Assert.Equal(0, await writer.WaitForExitAsync(timeout));
+        Assert.Equal(0, await StopAsync());
+    }
+
     /// <summary>Waits for the "tracing" line the tracer logs once BPF is attached and the roots registered.</summary>
     public Task WaitUntilTracingAsync() => WaitForStderrAsync("tracing writes", StartTimeout);
 
