@@ -60,8 +60,8 @@ internal static partial class Interop
         private const short POLLIN = 0x1, POLLERR = 0x8, POLLHUP = 0x10;
 
         /// <summary>
-        /// Waits up to timeoutMs for fd to become readable. Returns true when it is, false
-        /// on timeout or EINTR; throws nothing, so errno is returned through error.
+        /// Waits up to timeoutMs for fd to become readable: true when it is; false on a
+        /// timeout (error 0) or a failure (error is its errno, EINTR included).
         /// </summary>
         internal static bool WaitReadable(int fd, int timeoutMs, out int error)
         {
