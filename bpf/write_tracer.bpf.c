@@ -71,11 +71,14 @@ struct write_call {
 	__u64 count;
 	const void *buf;
 	__s64 result;
+	__s64 offset;
 	__u32 tgid;
 	__u32 tid;
 	__u32 root_pid;
 	__s32 fd;
 	__u32 flags;
+	__u16 syscall;
+	__u16 iovcnt;
 	struct wt_file_identity file;
 };
 
@@ -99,11 +102,15 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 	e->timestamp_ns = call->timestamp_ns;
 	e->count = call->count;
 	e->result = call->result;
+	e->offset = call->offset;
 	e->pid = call->tgid;
 	e->tid = call->tid;
 	e->root_pid = call->root_pid;
 	e->fd = call->fd;
 	e->flags = call->flags;
+	e->syscall = call->syscall;
+	e->iovcnt = call->iovcnt;
+	e->reserved = 0;
 	e->file = call->file;
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
 
@@ -234,11 +241,14 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 	call->count = requested;
 	call->buf = buf;
 	call->result = 0;
+	call->offset = 0;
 	call->tgid = tgid;
 	call->tid = (__u32)id;
 	call->root_pid = proc->root_pid;
 	call->fd = fd;
-	call->flags = 0;
+	call->flags = proc->flags & WT_TRACK_CGROUP ? WT_EVENT_CGROUP_ROOT : 0;
+	call->syscall = WT_SYSCALL_WRITE;
+	call->iovcnt = 0;
 	call->file = (struct wt_file_identity){};
 	/* The identity of the file fd names (--resolve-fds), left zero when fd is not open. */
 	if (cfg.resolve_fds == WT_RESOLVE_FDS_BTF)
@@ -276,8 +286,12 @@ static __always_inline int on_write_entry(__s32 fd, const void *buf, __u64 reque
 	held->timestamp_ns = call.timestamp_ns;
 	held->count = call.count;
 	held->buf = (__u64)buf;
+	held->offset = call.offset;
 	held->fd = fd;
 	held->root_pid = call.root_pid;
+	held->flags = call.flags;
+	held->syscall = call.syscall;
+	held->iovcnt = call.iovcnt;
 	held->file = call.file;
 	return 0;
 }
@@ -295,11 +309,14 @@ static __always_inline int on_write_exit(__s64 result)
 	call.count = held->count;
 	call.buf = (const void *)held->buf;
 	call.result = result;
+	call.offset = held->offset;
 	call.tgid = id >> 32;
 	call.tid = (__u32)id;
 	call.root_pid = held->root_pid;
 	call.fd = held->fd;
-	call.flags = WT_EVENT_HAS_RESULT;
+	call.flags = held->flags | WT_EVENT_HAS_RESULT;
+	call.syscall = held->syscall;
+	call.iovcnt = held->iovcnt;
 	call.file = held->file;
 	held->timestamp_ns = 0; /* consumed */
 	return emit(&call);
@@ -340,7 +357,7 @@ int BPF_PROG(handle_write_fexit, unsigned int fd, const char *buf, size_t count,
 	if (!select_write(&call, (__s32)fd, buf, count))
 		return 0;
 	call.result = ret;
-	call.flags = WT_EVENT_HAS_RESULT;
+	call.flags |= WT_EVENT_HAS_RESULT;
 	return emit(&call);
 }
 
@@ -360,6 +377,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 
 	inherited.root_pid = proc->root_pid;
+	inherited.flags = proc->flags;
 	if (bpf_map_update_elem(&tracked, &child_tgid, &inherited, BPF_ANY))
 		count(WT_COUNTER_TRACKED_FULL);
 	return 0;

@@ -20,6 +20,21 @@
 /* event flags */
 #define WT_EVENT_READ_FAILED 0x1 /* bpf_probe_read_user failed: no bytes captured */
 #define WT_EVENT_HAS_RESULT 0x2  /* captured at syscall exit: `result` holds write(2)'s return */
+#define WT_EVENT_CGROUP_ROOT 0x4 /* root_pid holds a cgroup registration id, not a pid (tracked_process.flags) */
+
+/* write_event.syscall: which call of the write family made the event (--syscalls) */
+#define WT_SYSCALL_WRITE 0
+#define WT_SYSCALL_WRITEV 1
+#define WT_SYSCALL_PWRITE64 2
+#define WT_SYSCALL_PWRITEV 3
+#define WT_SYSCALL_PWRITEV2 4
+#define WT_SYSCALL_COUNT 5
+/* Largest iovcnt the vector calls accept (IOV_MAX): every iov_len is summed, however many are captured. */
+#define WT_IOV_MAX 1024
+
+/* tracked_process.flags */
+#define WT_TRACK_UNPRIVILEGED 0x1 /* registered by a non-administrator: untracked at a privilege-gaining exec */
+#define WT_TRACK_CGROUP 0x2       /* root_pid is the id of a cgroup registration (tracked_cgroup.registration) */
 
 /* wt_config.resolve_fds: whether and how write_event.file is filled */
 #define WT_RESOLVE_FDS_OFF 0
@@ -45,17 +60,24 @@ struct wt_file_identity {
 	__u16 flags;     /* WT_FILE_* */
 };
 
-/* One write(2) call; followed in the ring buffer by `captured` bytes of its buffer. */
+/*
+ * One call of the write family; followed in the ring buffer by `captured` bytes: its
+ * buffer, or for the vector calls its buffers concatenated in order.
+ */
 struct write_event {
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
-	__u64 count;        /* bytes the caller asked to write */
+	__u64 count;        /* bytes the caller asked to write (the sum of every iov_len) */
 	__s64 result;       /* bytes written or -errno, with WT_EVENT_HAS_RESULT */
+	__s64 offset;       /* pwrite64, pwritev, pwritev2: the file position (-1: the current one) */
 	__u32 pid;          /* TGID */
 	__u32 tid;
-	__u32 root_pid;     /* the registered process this one descends from */
+	__u32 root_pid;     /* the registered process this one descends from (WT_EVENT_CGROUP_ROOT: a cgroup registration) */
 	__s32 fd;
 	__u32 captured;     /* bytes of data[] that are valid */
 	__u32 flags;        /* WT_EVENT_* */
+	__u16 syscall;      /* WT_SYSCALL_* */
+	__u16 iovcnt;       /* writev, pwritev, pwritev2: the number of buffers */
+	__u32 reserved;
 	char comm[WT_TASK_COMM_LEN];
 	struct wt_file_identity file;
 	__u8 data[];
@@ -65,16 +87,26 @@ struct write_event {
 struct pending_write {
 	__u64 timestamp_ns;
 	__u64 count;
-	__u64 buf;
+	__u64 buf;          /* the buffer, or for the vector calls the iovec array */
+	__s64 offset;
 	__s32 fd;
 	__u32 root_pid;
+	__u32 flags;        /* WT_EVENT_CGROUP_ROOT */
+	__u16 syscall;
+	__u16 iovcnt;
 	struct wt_file_identity file; /* read at entry: the file the write goes to */
 };
 
 /* Value of the tracked map, keyed by TGID. */
 struct tracked_process {
-	__u32 root_pid;
-	__u32 reserved;
+	__u32 root_pid; /* a registered pid, or with WT_TRACK_CGROUP a cgroup registration id */
+	__u32 flags;    /* WT_TRACK_*: inherited at fork with root_pid */
+};
+
+/* Value of the tracked_cgroups map, keyed by the cgroup v2 id (its kernfs inode number). */
+struct tracked_cgroup {
+	__u32 registration; /* what tracked_process.root_pid holds for its processes */
+	__u32 flags;        /* WT_TRACK_UNPRIVILEGED when registered by a non-administrator */
 };
 
 /*
@@ -95,7 +127,9 @@ enum wt_counter {
 	WT_COUNTER_READ_FAILED = 1,  /* event sent without data: user memory unreadable */
 	WT_COUNTER_TRACKED_FULL = 2, /* child not inherited: tracked map full */
 	WT_COUNTER_PENDING_FULL = 3, /* event lost: no per-thread storage to hold the write until exit */
-	WT_COUNTER_MAX = 4,
+	WT_COUNTER_UNTRACKED_ON_EXEC = 4, /* process untracked: an unprivileged registration exec'd a privilege-gaining program */
+	WT_COUNTER_LIFECYCLE_FULL = 5,    /* lifecycle record lost: its ring buffer had no room */
+	WT_COUNTER_MAX = 6,
 };
 
 #endif /* WRITE_TRACER_H */

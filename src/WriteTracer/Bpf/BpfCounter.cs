@@ -11,4 +11,8 @@ internal enum BpfCounter
     TrackedMapFull = 2,
     /// <summary>An event lost because no per-thread storage could hold the write until its exit.</summary>
     PendingFull = 3,
+    /// <summary>A process untracked because an unprivileged registration exec'd a privilege-gaining program.</summary>
+    UntrackedOnExec = 4,
+    /// <summary>A lifecycle record lost because its ring buffer had no room.</summary>
+    LifecycleFull = 5,
 }

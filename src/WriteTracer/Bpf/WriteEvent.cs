@@ -15,17 +15,24 @@ internal struct WriteEvent
     public const int MaxCapture = 16384;
     public const uint ReadFailedFlag = 0x1;
     public const uint HasResultFlag = 0x2;
+    public const uint CgroupRootFlag = 0x4;
 
     public ulong TimestampNs;
     public ulong Count;
     /// <summary>write(2)'s return (bytes written or -errno), when <see cref="HasResult"/>.</summary>
     public long Result;
+    /// <summary>The file position of pwrite64, pwritev and pwritev2 (-1: the current one).</summary>
+    public long Offset;
     public uint Pid;
     public uint Tid;
     public uint RootPid;
     public int Fd;
     public uint Captured;
     public uint Flags;
+    public WriteSyscall Syscall;
+    /// <summary>The number of buffers of writev, pwritev and pwritev2.</summary>
+    public ushort Iovcnt;
+    public uint Reserved;
     public CommBuffer Comm;
     /// <summary>The file behind <see cref="Fd"/>, with <c>--resolve-fds</c>.</summary>
     public FileIdentity File;

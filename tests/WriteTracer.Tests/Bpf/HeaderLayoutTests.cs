@@ -25,6 +25,7 @@ public partial class HeaderLayoutTests
         { typeof(WriteEvent), "write_event" },
         { typeof(FileIdentity), "wt_file_identity" },
         { typeof(TrackedProcess), "tracked_process" },
+        { typeof(TrackedCgroup), "tracked_cgroup" },
         { typeof(BpfConfig), "wt_config" },
     };
 
@@ -54,6 +55,14 @@ public partial class HeaderLayoutTests
         Assert.Equal(WriteEvent.MaxCapture, Header.Value["WT_MAX_CAPTURE"]);
         Assert.Equal(WriteEvent.ReadFailedFlag, Header.Value["WT_EVENT_READ_FAILED"]);
         Assert.Equal(WriteEvent.HasResultFlag, Header.Value["WT_EVENT_HAS_RESULT"]);
+        Assert.Equal(WriteEvent.CgroupRootFlag, Header.Value["WT_EVENT_CGROUP_ROOT"]);
+        Assert.Equal(TrackedProcess.UnprivilegedFlag, Header.Value["WT_TRACK_UNPRIVILEGED"]);
+        Assert.Equal(TrackedProcess.CgroupFlag, Header.Value["WT_TRACK_CGROUP"]);
+        foreach (var syscall in Enum.GetValues<WriteSyscall>())
+        {
+            Assert.Equal((syscall, Header.Value[$"WT_SYSCALL_{syscall.ToString().ToUpperInvariant()}"]), (syscall, (long)syscall));
+        }
+        Assert.Equal(Header.Value["WT_SYSCALL_COUNT"], Enum.GetValues<WriteSyscall>().Length);
         Assert.Equal(FileIdentity.DeletedFlag, Header.Value["WT_FILE_DELETED"]);
         Assert.Equal(FileIdentity.PseudoFlag, Header.Value["WT_FILE_PSEUDO"]);
         Assert.Equal((long)FileIdentityReads.None, Header.Value["WT_RESOLVE_FDS_OFF"]);
@@ -113,9 +122,11 @@ public partial class HeaderLayoutTests
         }
         c.AppendLine("    FACT(\"offsetof write_event.data\", offsetof(struct write_event, data));");
         foreach (var constant in new[] { "WT_TASK_COMM_LEN", "WT_MAX_CAPTURE", "WT_EVENT_READ_FAILED", "WT_EVENT_HAS_RESULT",
+                "WT_EVENT_CGROUP_ROOT", "WT_TRACK_UNPRIVILEGED", "WT_TRACK_CGROUP", "WT_SYSCALL_COUNT",
                 "WT_FILE_DELETED", "WT_FILE_PSEUDO", "WT_RESOLVE_FDS_OFF", "WT_RESOLVE_FDS_PROBE", "WT_RESOLVE_FDS_BTF",
                 "WT_COUNTER_MAX" }
-            .Concat(Enum.GetValues<BpfCounter>().Select(CounterName)))
+            .Concat(Enum.GetValues<BpfCounter>().Select(CounterName))
+            .Concat(Enum.GetValues<WriteSyscall>().Select(syscall => $"WT_SYSCALL_{syscall.ToString().ToUpperInvariant()}")))
         {
             c.AppendLine($"    FACT(\"{constant}\", {constant});");
         }
