@@ -107,7 +107,11 @@ struct tracked_process {
 struct tracked_cgroup {
 	__u32 registration; /* what tracked_process.root_pid holds for its processes */
 	__u32 flags;        /* WT_TRACK_UNPRIVILEGED when registered by a non-administrator */
+	__u32 uid;          /* with WT_TRACK_UNPRIVILEGED: the registering caller's uid; only its processes join */
 };
+
+/* Registered cgroups checked above a moved process's cgroup: the nearest WT_MAX_CGROUP_DEPTH levels. */
+#define WT_MAX_CGROUP_DEPTH 64
 
 /*
  * Read-only configuration, set by user space before the object is loaded; the

@@ -5,10 +5,10 @@ using WriteTracer.Tracking;
 
 namespace WriteTracer.Api;
 
-/// <summary>The endpoints of the REST API (DESIGN.md, "REST API") over the registry of traced processes.</summary>
-internal sealed class ApiHandlers(PidManager pids)
+/// <summary>The endpoints of the REST API (DESIGN.md, "REST API") over the registries of traced processes and cgroups.</summary>
+internal sealed class ApiHandlers(PidManager pids, CgroupRegistry cgroups)
 {
-    /// <summary>Larger POST bodies get 413; <c>{"pid": N}</c> needs a few bytes.</summary>
+    /// <summary>Larger POST bodies get 413; <c>{"pid": N}</c> needs a few bytes, a cgroup path rarely a few hundred.</summary>
     public const int MaxBodyBytes = 4096;
 
     private const string Starting = "the tracer is starting: its BPF program is loaded but no events are read yet";
@@ -22,18 +22,12 @@ internal sealed class ApiHandlers(PidManager pids)
 
     public async Task<Results<Created<RegisteredResponse>, JsonHttpResult<ErrorResponse>>> RegisterAsync(HttpRequest request)
     {
-        if (!IsJson(request.ContentType))
+        var (body, refusal) = await ReadJsonBodyAsync(request, """{"pid": N}""");
+        if (refusal is not null)
         {
-            return Error(StatusCodes.Status415UnsupportedMediaType, request.ContentType is null
-                ? "the body must be JSON sent with 'Content-Type: application/json' (curl: --json '{\"pid\": N}')"
-                : $"Content-Type '{AccessGuard.Shorten(request.ContentType)}' is not application/json (UTF-8)");
+            return refusal;
         }
-        var body = await ReadBodyAsync(request);
-        if (body is null)
-        {
-            return Error(StatusCodes.Status413PayloadTooLarge, $"the body is larger than {MaxBodyBytes} bytes");
-        }
-        if (!RegisterRequest.TryParse(body.Value, out var registerRequest, out var error))
+        if (!RegisterRequest.TryParse(body, out var registerRequest, out var error))
         {
             return Error(StatusCodes.Status400BadRequest, error);
         }
@@ -46,7 +40,8 @@ internal sealed class ApiHandlers(PidManager pids)
             RegistrationStatus.InvalidPid or RegistrationStatus.OutOfRange or RegistrationStatus.Self or RegistrationStatus.Thread =>
                 Error(StatusCodes.Status400BadRequest, message),
             RegistrationStatus.NotFound => Error(StatusCodes.Status404NotFound, message),
-            RegistrationStatus.AlreadyRegistered or RegistrationStatus.AlreadyTracked => Error(StatusCodes.Status409Conflict, message),
+            RegistrationStatus.AlreadyRegistered or RegistrationStatus.AlreadyTracked or RegistrationStatus.InCgroup =>
+                Error(StatusCodes.Status409Conflict, message),
             RegistrationStatus.MapFull => Error(StatusCodes.Status507InsufficientStorage, message),
             _ => throw new InvalidOperationException($"unexpected registration status {registration.Status}"),
         };
@@ -79,8 +74,81 @@ internal sealed class ApiHandlers(PidManager pids)
         return pids.Find(number) is { } root ? TypedResults.Ok(ProcessResponse.From(root)) : NotRegistered(number);
     }
 
+    public async Task<Results<Created<CgroupRegisteredResponse>, JsonHttpResult<ErrorResponse>>> RegisterCgroupAsync(HttpRequest request)
+    {
+        var (body, refusal) = await ReadJsonBodyAsync(request, """{"path": "PATH"}""");
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        if (!CgroupRequest.TryParse(body, out var cgroupRequest, out var error))
+        {
+            return Error(StatusCodes.Status400BadRequest, error);
+        }
+        var registration = cgroups.Register(cgroupRequest.Path);
+        var message = registration.Describe();
+        return registration.Status switch
+        {
+            CgroupRegistrationStatus.Registered => TypedResults.Created($"/cgroups/{registration.Cgroup!.Id}",
+                new CgroupRegisteredResponse(registration.Cgroup.Name, registration.Cgroup.Id, registration.Cgroup.ProcessCount, message)),
+            CgroupRegistrationStatus.Invalid => Error(StatusCodes.Status400BadRequest, message),
+            CgroupRegistrationStatus.Forbidden => Error(StatusCodes.Status403Forbidden, message),
+            CgroupRegistrationStatus.NotFound => Error(StatusCodes.Status404NotFound, message),
+            CgroupRegistrationStatus.AlreadyRegistered or CgroupRegistrationStatus.Covered => Error(StatusCodes.Status409Conflict, message),
+            CgroupRegistrationStatus.MapFull => Error(StatusCodes.Status507InsufficientStorage, message),
+            _ => throw new InvalidOperationException($"unexpected registration status {registration.Status}"),
+        };
+    }
+
+    public Ok<CgroupListResponse> ListCgroups()
+    {
+        var registered = cgroups.Cgroups();
+        return TypedResults.Ok(new CgroupListResponse([.. registered.Select(CgroupResponse.From)], registered.Count));
+    }
+
+    /// <summary>DELETE /cgroups?path=PATH: the registered cgroup that path names.</summary>
+    public Results<Ok<MessageResponse>, JsonHttpResult<ErrorResponse>> UnregisterCgroupByPath(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return Error(StatusCodes.Status400BadRequest, "name the cgroup: DELETE /cgroups?path=PATH or DELETE /cgroups/ID");
+        }
+        return cgroups.Find(path) is { } registered
+            ? UnregisterCgroup(registered.Id)
+            : Error(StatusCodes.Status404NotFound, $"cgroup {AccessGuard.Shorten(path)} is not registered");
+    }
+
+    /// <summary>DELETE /cgroups/{id}: by the cgroup id GET /cgroups shows.</summary>
+    public Results<Ok<MessageResponse>, JsonHttpResult<ErrorResponse>> UnregisterCgroupById(string id)
+    {
+        if (!ulong.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            return Error(StatusCodes.Status400BadRequest, $"'{AccessGuard.Shorten(id)}' is not a cgroup id (a number GET /cgroups shows)");
+        }
+        return UnregisterCgroup(number);
+    }
+
     public Results<Ok<HealthResponse>, JsonHttpResult<ErrorResponse>> Health() =>
         _unavailable is { } reason ? Error(StatusCodes.Status503ServiceUnavailable, reason) : TypedResults.Ok(new HealthResponse("ok"));
+
+    private Results<Ok<MessageResponse>, JsonHttpResult<ErrorResponse>> UnregisterCgroup(ulong id) => cgroups.Unregister(id) is { } removed
+        ? TypedResults.Ok(new MessageResponse($"stopped tracking cgroup {removed.Name} (id {removed.Id})"))
+        : Error(StatusCodes.Status404NotFound, $"no registered cgroup has id {id}");
+
+    /// <summary>The body of a JSON POST, or the refusal to answer instead (415, 413).</summary>
+    private static async Task<(ReadOnlyMemory<byte> Body, JsonHttpResult<ErrorResponse>? Refusal)> ReadJsonBodyAsync(HttpRequest request, string shape)
+    {
+        if (!IsJson(request.ContentType))
+        {
+            return (default, Error(StatusCodes.Status415UnsupportedMediaType, request.ContentType is null
+                ? $"the body must be JSON sent with 'Content-Type: application/json' (curl: --json '{shape}')"
+                : $"Content-Type '{AccessGuard.Shorten(request.ContentType)}' is not application/json (UTF-8)"));
+        }
+        var body = await ReadBodyAsync(request);
+        return body is null
+            ? (default, Error(StatusCodes.Status413PayloadTooLarge, $"the body is larger than {MaxBodyBytes} bytes"))
+            : (body.Value, null);
+    }
 
     private static JsonHttpResult<ErrorResponse> Error(int status, string message) =>
         TypedResults.Json(new ErrorResponse(message), ApiJsonContext.Relaxed.ErrorResponse, statusCode: status);
@@ -88,9 +156,13 @@ internal sealed class ApiHandlers(PidManager pids)
     private static JsonHttpResult<ErrorResponse> NotAPid(string text) =>
         Error(StatusCodes.Status400BadRequest, $"'{AccessGuard.Shorten(text)}' is not a process id (a positive integer)");
 
-    private JsonHttpResult<ErrorResponse> NotRegistered(int pid) => Error(StatusCodes.Status404NotFound, pids.RootOf(pid) is { } root
-        ? $"process {pid} is not registered: it is traced as a descendant of registered process {root}"
-        : $"process {pid} is not registered");
+    private JsonHttpResult<ErrorResponse> NotRegistered(int pid) => Error(StatusCodes.Status404NotFound, pids.RootOf(pid) switch
+    {
+        { } cgroup when CgroupNames.IsCgroupRegistration(cgroup) =>
+            $"process {pid} is not registered: it is traced as a member of registered cgroup {cgroups.Names.NameOf(cgroup)}",
+        { } root => $"process {pid} is not registered: it is traced as a descendant of registered process {root}",
+        null => $"process {pid} is not registered",
+    });
 
     private static bool TryParsePid(string text, out int pid) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out pid) && pid > 0;

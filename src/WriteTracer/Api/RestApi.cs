@@ -35,10 +35,10 @@ internal sealed class RestApi : IAsyncDisposable
     }
 
     /// <summary>Starts listening; a busy port, a bad address or socket path or token file is a <see cref="StartupException"/>.</summary>
-    public static async Task<RestApi> StartAsync(TracerOptions options, PidManager pids)
+    public static async Task<RestApi> StartAsync(TracerOptions options, PidManager pids, CgroupRegistry cgroups)
     {
         var token = options.ApiTokenFile is null ? null : BearerToken.Load(options.ApiTokenFile);
-        var handlers = new ApiHandlers(pids);
+        var handlers = new ApiHandlers(pids, cgroups);
         var app = Build(options, handlers, token);
         try
         {
@@ -149,19 +149,47 @@ internal sealed class RestApi : IAsyncDisposable
             .WithSummary("Stop tracing a registered process and all its descendants")
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
             .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+        api.MapPost("/cgroups", handlers.RegisterCgroupAsync)
+            .WithSummary("Trace every process in a cgroup v2 subtree, those there now and those that join it later")
+            .AddOpenApiOperationTransformer(DescribeCgroupBodyAsync)
+            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorResponse>(StatusCodes.Status403Forbidden)
+            .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
+            .Produces<ErrorResponse>(StatusCodes.Status409Conflict)
+            .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<ErrorResponse>(StatusCodes.Status415UnsupportedMediaType)
+            .Produces<ErrorResponse>(StatusCodes.Status507InsufficientStorage);
+        api.MapGet("/cgroups", handlers.ListCgroups)
+            .WithSummary("The registered cgroups");
+        api.MapDelete("/cgroups", handlers.UnregisterCgroupByPath)
+            .WithSummary("Stop tracing a registered cgroup named by ?path=PATH")
+            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+        api.MapDelete("/cgroups/{id}", handlers.UnregisterCgroupById)
+            .WithSummary("Stop tracing a registered cgroup named by its id (GET /cgroups)")
+            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
         api.MapGet("/healthz", handlers.Health)
             .WithSummary("200 while the tracer reads events, 503 while it starts or stops")
             .Produces<ErrorResponse>(StatusCodes.Status503ServiceUnavailable);
         api.MapOpenApi("/openapi.json");
     }
 
-    private static async Task DescribeRegisterBodyAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancel)
+    private static Task DescribeRegisterBodyAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancel) =>
+        DescribeBodyAsync<RegisterRequest>(operation, context, "{\"pid\": N}", cancel);
+
+    private static Task DescribeCgroupBodyAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancel) =>
+        DescribeBodyAsync<CgroupRequest>(operation, context,
+            "{\"path\": \"PATH\"}, PATH absolute or relative to the cgroup v2 mount", cancel);
+
+    private static async Task DescribeBodyAsync<TBody>(OpenApiOperation operation, OpenApiOperationTransformerContext context, string shape,
+        CancellationToken cancel)
     {
-        var schema = await context.GetOrCreateSchemaAsync(typeof(RegisterRequest), cancellationToken: cancel);
+        var schema = await context.GetOrCreateSchemaAsync(typeof(TBody), cancellationToken: cancel);
         operation.RequestBody = new OpenApiRequestBody
         {
             Required = true,
-            Description = $"{{\"pid\": N}}, at most {ApiHandlers.MaxBodyBytes} bytes",
+            Description = $"{shape}, at most {ApiHandlers.MaxBodyBytes} bytes",
             Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = schema } },
         };
     }

@@ -27,8 +27,9 @@ internal sealed unsafe class BpfTracer : IDisposable
         _object = obj;
         Hook = hook;
         // Fork and exit first, write last: a process is never traced without its children being inherited.
-        _programsInAttachOrder = ["handle_fork", "handle_exit", .. writePrograms];
+        _programsInAttachOrder = ["handle_fork", "handle_exit", "handle_cgroup_attach", .. writePrograms];
         Tracked = new TrackedProcessMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked")));
+        TrackedCgroups = new TrackedCgroupMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked_cgroups")));
         var events = FindMap(obj, "events");
         EventsMapFd = Interop.Libbpf.MapFd(events);
         EventsRingBytes = (int)Interop.Libbpf.MapMaxEntries(events);
@@ -38,6 +39,9 @@ internal sealed unsafe class BpfTracer : IDisposable
 
 
     public TrackedProcessMap Tracked { get; }
+
+    /// <summary>The registered cgroups, whose members the fork and cgroup-attach hooks keep in <see cref="Tracked"/>.</summary>
+    public TrackedCgroupMap TrackedCgroups { get; }
 
     /// <summary>The write hook in use (fentry falls back to the tracepoint where the kernel lacks it).</summary>
     public WriteHook Hook { get; }

@@ -23,6 +23,13 @@ internal sealed class CommandLine
         AllowMultipleArgumentsPerToken = false,
     };
 
+    private readonly Option<string[]> _cgroup = new("--cgroup")
+    {
+        Description = "A cgroup v2 to trace: every process in it or below it, now and later; absolute or relative to the cgroup v2 mount (repeatable) [default: none]",
+        HelpName = "PATH",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     private readonly Option<int[]> _fds = new("--file-descriptors", "-f")
     {
         Description = "Only these file descriptors, comma-separated, filtered in the kernel [default: all]",
@@ -215,7 +222,7 @@ internal sealed class CommandLine
             "Traces the write(2) calls of processes, their threads and descendants with eBPF, " +
             "and streams each call as a JSON line (or, with --format text, a strace-like line).")
         {
-            _pid, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiQueue,
+            _pid, _cgroup, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiQueue,
             _interval, _metricsPort, _metricsAddress, _restPort, _restAddress, _restSocket, _apiTokenFile,
             _noStdout, _format, _captureBytes, _resolveFds, _ringBuffer, _maxTracked, _attach, _captureAt, _logLevel, _command,
         };
@@ -259,6 +266,7 @@ internal sealed class CommandLine
         var options = new TracerOptions
         {
             Pids = result.GetValue(_pid) ?? [],
+            Cgroups = result.GetValue(_cgroup) ?? [],
             FileDescriptors = result.GetValue(_fds) ?? [],
             FileOutput = result.GetValue(_fileOutput),
             MaxRecordsPerFile = result.GetValue(_maxRecords),
@@ -311,9 +319,14 @@ internal sealed class CommandLine
             error = $"{(options.ApiTokenFile is not null ? "--api-token-file" : "--rest-address")}: the REST API is off; enable it with --rest-port PORT or --rest-socket PATH";
             return null;
         }
-        if (options.Pids.Count == 0 && options.Command.Count == 0 && !options.AcceptsRegistrations)
+        if (options.Cgroups.FirstOrDefault(c => c.Length == 0) is not null)
         {
-            error = "nothing to trace: give -p PID, a command after --, or --rest-port PORT (or --rest-socket PATH) to register processes at run time";
+            error = "--cgroup: the path is empty";
+            return null;
+        }
+        if (options.Pids.Count == 0 && options.Cgroups.Count == 0 && options.Command.Count == 0 && !options.AcceptsRegistrations)
+        {
+            error = "nothing to trace: give -p PID, --cgroup PATH, a command after --, or --rest-port PORT (or --rest-socket PATH) to register processes at run time";
             return null;
         }
         return options;

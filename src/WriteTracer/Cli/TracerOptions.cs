@@ -4,6 +4,8 @@ namespace WriteTracer.Cli;
 internal sealed record TracerOptions
 {
     public IReadOnlyList<int> Pids { get; init; } = [];
+    /// <summary>--cgroup PATHs, as given: the cgroup registry resolves them.</summary>
+    public IReadOnlyList<string> Cgroups { get; init; } = [];
     public IReadOnlyList<int> FileDescriptors { get; init; } = [];
     public string? FileOutput { get; init; }
     public int MaxRecordsPerFile { get; init; } = Defaults.MaxRecordsPerFile;

@@ -1,5 +1,6 @@
 using WriteTracer.Bpf;
 using WriteTracer.Sinks;
+using WriteTracer.Tracking;
 
 namespace WriteTracer.Events;
 
@@ -16,16 +17,19 @@ internal sealed class EventPipeline : IRecordConsumer
     private readonly WallClock _clock;
     private readonly EventLane[] _lanes;
     private readonly FdPathResolver? _fdPaths;
+    private readonly CgroupNames? _cgroups;
     private long _captured;
     private long _capturedBytes;
     private long _malformed;
 
     /// <param name="fdPaths">Names each event's fd (--resolve-fds); null leaves events without a path.</param>
+    /// <param name="cgroups">Names the registered cgroup of events of cgroup members.</param>
     public EventPipeline(WallClock clock, SinkFanOut fanOut, int captureBytes, FdPathResolver? fdPaths = null,
-        int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes)
+        int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes, CgroupNames? cgroups = null)
     {
         _clock = clock;
         _fdPaths = fdPaths;
+        _cgroups = cgroups;
         _lanes = [.. fanOut.Formats.Select(format =>
             new EventLane(format, fanOut, captureBytes, fdPaths is not null, maxEventsPerBatch, minBatchBytes))];
     }
@@ -48,9 +52,10 @@ internal sealed class EventPipeline : IRecordConsumer
         }
         var unixNs = _clock.ToUnixNanoseconds(header.TimestampNs);
         var fdPath = _fdPaths is null || _lanes.Length == 0 ? default : _fdPaths.Resolve(header);
+        var cgroup = header.CgroupRoot && _cgroups is not null ? _cgroups.Utf8Of(header.RootPid) : default;
         foreach (var lane in _lanes)
         {
-            lane.Add(header, data, fdPath, unixNs);
+            lane.Add(header, data, fdPath, cgroup, unixNs);
         }
         Volatile.Write(ref _captured, _captured + 1);
         Volatile.Write(ref _capturedBytes, _capturedBytes + (long)header.Count);

@@ -34,14 +34,19 @@ internal sealed class TracerHost
         var sinks = CreateSinks();
         var fanOut = new SinkFanOut(sinks);
         var clock = new WallClock();
-        var pipeline = new EventPipeline(clock, fanOut, _options.CaptureBytes, _options.ResolveFds ? new FdPathResolver() : null);
+        var proc = new ProcFs();
+        var cgroupNames = new CgroupNames();
+        var pipeline = new EventPipeline(clock, fanOut, _options.CaptureBytes, _options.ResolveFds ? new FdPathResolver() : null,
+            cgroups: cgroupNames);
         using var ring = new RingBuffer(bpf.EventsMapFd, bpf.EventsRingBytes, pipeline);
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
-        var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
-            tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); });
+        var tracing = new TracingDemand(attach => { if (attach) bpf.Attach(); else bpf.Detach(); });
+        var pids = new PidManager(bpf.Tracked, proc, Environment.ProcessId, tracing.Register(), cgroups: cgroupNames);
+        var cgroups = new CgroupRegistry(CgroupHierarchy.FromMountInfo(), bpf.Tracked, bpf.TrackedCgroups, cgroupNames, proc,
+            Environment.ProcessId, tracing.Register());
         await using var metrics = _options.MetricsPort == 0 ? null : await MetricsServer.StartAsync(
-            _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids));
-        await using var api = _options.AcceptsRegistrations ? await RestApi.StartAsync(_options, pids) : null;
+            _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids, cgroups));
+        await using var api = _options.AcceptsRegistrations ? await RestApi.StartAsync(_options, pids, cgroups) : null;
 
         foreach (var pid in _options.Pids)
         {
@@ -49,6 +54,15 @@ internal sealed class TracerHost
             if (registration.Status != RegistrationStatus.Registered)
             {
                 throw new StartupException(registration.Describe());
+            }
+            Log.Information("{Message}", registration.Describe());
+        }
+        foreach (var path in _options.Cgroups)
+        {
+            var registration = cgroups.Register(path);
+            if (registration.Status != CgroupRegistrationStatus.Registered)
+            {
+                throw new StartupException($"--cgroup {path}: {registration.Describe()}");
             }
             Log.Information("{Message}", registration.Describe());
         }
@@ -65,7 +79,7 @@ internal sealed class TracerHost
         Log.Information("tracing writes of {Processes} processes ({Threads} threads) via {Hook}; capture {Capture} bytes per write",
             pids.TrackedProcesses, pids.TrackedThreads, bpf.Hook.ToString().ToLowerInvariant(), _options.CaptureBytes);
 
-        var exitCode = await SuperviseAsync(pids, launched);
+        var exitCode = await SuperviseAsync(pids, cgroups, launched);
 
         if (api is not null)
         {
@@ -102,7 +116,7 @@ internal sealed class TracerHost
     /// command's exit, or — when nothing can register new processes — the exit of every
     /// traced process (as strace -p ends with its process).
     /// </summary>
-    private async Task<int> SuperviseAsync(PidManager pids, CommandLauncher? launched)
+    private async Task<int> SuperviseAsync(PidManager pids, CgroupRegistry cgroups, CommandLauncher? launched)
     {
         var commandExit = launched?.Process.WaitForExitAsync(_stop.Token) ?? Task.Delay(Timeout.Infinite, _stop.Token);
         while (!_stop.IsCancellationRequested)
@@ -117,7 +131,8 @@ internal sealed class TracerHost
             if (!_stop.IsCancellationRequested)
             {
                 pids.Reconcile();
-                if (pids.RootCount == 0 && launched is null && !_options.AcceptsRegistrations)
+                cgroups.Reconcile();
+                if (pids.RootCount == 0 && cgroups.Count == 0 && launched is null && !_options.AcceptsRegistrations)
                 {
                     Log.Information("every traced process has exited; stopping");
                     return 0;

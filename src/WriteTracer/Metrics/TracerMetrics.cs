@@ -13,7 +13,7 @@ namespace WriteTracer.Metrics;
 /// the pipeline, the kernel's per-CPU counters, every sink, the process registry.
 /// </summary>
 internal sealed class TracerMetrics(EventPipeline pipeline, Func<BpfCounter, ulong> kernelCounter,
-    IReadOnlyList<EventSink> sinks, PidManager pids)
+    IReadOnlyList<EventSink> sinks, PidManager pids, CgroupRegistry cgroups)
 {
     private static readonly double StartTimeSeconds =
         Process.GetCurrentProcess().StartTime.ToUniversalTime().Subtract(DateTime.UnixEpoch).TotalSeconds;
@@ -25,6 +25,8 @@ internal sealed class TracerMetrics(EventPipeline pipeline, Func<BpfCounter, ulo
 
         w.Gauge("write_tracer_registered_processes",
             "Processes registered to be traced (each traced with its threads and descendants)", pids.RootCount);
+        w.Gauge("write_tracer_registered_cgroups",
+            "cgroups registered to be traced (each with every process in it or below it)", cgroups.Count);
         w.Gauge("write_tracer_tracked_processes",
             "Processes traced: the registered ones and their descendants, as of the last reconciliation", pids.TrackedProcesses);
         w.Gauge("write_tracer_tracked_threads",

@@ -84,12 +84,12 @@ internal static partial class Interop
         internal static string ErrorText(int errno) =>
             Marshal.PtrToStringUTF8((nint)StrError(errno)) ?? $"errno {errno}";
 
-        /// <summary>statx: relative to the working directory; do not follow a final symlink; the file type; its permissions; its inode number.</summary>
+        /// <summary>statx: relative to the working directory; do not follow a final symlink; the file type; its permissions; its owner; its inode number.</summary>
         internal const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
-        internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2, STATX_INO = 0x100;
+        internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2, STATX_UID = 0x8, STATX_INO = 0x100;
 
         /// <summary>st_mode file types.</summary>
-        internal const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFSOCK = 0xC000;
+        internal const int S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFSOCK = 0xC000;
 
         internal const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, E2BIG = 7, EBADF = 9,
             EAGAIN = 11, ENOMEM = 12, EACCES = 13, EEXIST = 17, EINVAL = 22, ENOSPC = 28, ENOTSUP = 95;

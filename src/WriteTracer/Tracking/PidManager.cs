@@ -9,7 +9,8 @@ namespace WriteTracer.Tracking;
 /// every tracking interval reconciles: roots that exited or whose pid was reused
 /// are unregistered, dead entries removed, missed descendants added, counts updated.
 /// </summary>
-internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Action<bool> setTracing, TimeProvider? time = null)
+internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Action<bool> setTracing, TimeProvider? time = null,
+    CgroupNames? cgroups = null)
 {
     private readonly Dictionary<int, RootProcess> _roots = [];
     private readonly Lock _lock = new();
@@ -56,7 +57,7 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
             }
             if (TryGetLiveOwner(pid, registering: 0, out var owner))
             {
-                return new(RegistrationStatus.AlreadyTracked, pid, owner);
+                return Tracked(pid, owner);
             }
             if (!proc.IsAlive(pid, out var stat))
             {
@@ -73,9 +74,9 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
             if (status != RegistrationStatus.Registered)
             {
                 // Everything under this pid goes, including children the kernel added at fork meanwhile.
-                RemoveTree(pid);
+                map.RemoveAll(pid);
                 UpdateTracing();
-                return new(status, pid, status == RegistrationStatus.AlreadyTracked && map.TryGetRoot(pid, out owner) ? owner : 0);
+                return status == RegistrationStatus.AlreadyTracked && map.TryGetRoot(pid, out owner) ? Tracked(pid, owner) : new(status, pid);
             }
 
             var root = new RootProcess(pid, stat.StartTime, stat.Comm, _time.GetUtcNow());
@@ -94,7 +95,7 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
             {
                 return null;
             }
-            RemoveTree(pid);
+            map.RemoveAll(pid);
             UpdateTracing();
             Recount();
             return root;
@@ -140,7 +141,8 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
             }
             foreach (var (pid, rootPid) in map.Snapshot())
             {
-                if (!_roots.ContainsKey(rootPid) || !proc.IsAlive(pid, out _))
+                // Members of cgroup registrations are the cgroup registry's to reconcile.
+                if (!CgroupNames.IsCgroupRegistration(rootPid) && (!_roots.ContainsKey(rootPid) || !proc.IsAlive(pid, out _)))
                 {
                     map.Remove(pid);
                 }
@@ -157,6 +159,11 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         }
     }
 
+    /// <summary>Already tracked under owner: a registered root's tree, or a registered cgroup.</summary>
+    private Registration Tracked(int pid, int owner) => CgroupNames.IsCgroupRegistration(owner)
+        ? new(RegistrationStatus.InCgroup, pid, owner, Cgroup: cgroups?.NameOf(owner))
+        : new(RegistrationStatus.AlreadyTracked, pid, owner);
+
     /// <summary>True while the root's pid still names the process that was registered (alive, same start time).</summary>
     private bool IsSameProcess(RootProcess root) => proc.IsAlive(root.Pid, out var stat) && stat.StartTime == root.StartTime;
 
@@ -164,7 +171,7 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
     {
         Log.Information("process {Pid} ({Comm}) exited; unregistered with its descendants", root.Pid, root.Comm);
         _roots.Remove(root.Pid);
-        RemoveTree(root.Pid);
+        map.RemoveAll(root.Pid);
     }
 
     /// <summary>Adds the root, checks it is still the same process, then adds its descendants.</summary>
@@ -248,37 +255,14 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         {
             return false;
         }
-        if (owner == registering || _roots.ContainsKey(owner))
+        // A cgroup registration's member is live while the cgroup registry keeps it.
+        if (owner == registering || _roots.ContainsKey(owner) || CgroupNames.IsCgroupRegistration(owner))
         {
             return true;
         }
         map.Remove(pid);
         owner = 0;
         return false;
-    }
-
-    /// <summary>
-    /// Removes every entry of root's tree. A member forking meanwhile can add a child
-    /// after the snapshot, so passes repeat until none is left (reconciliation would
-    /// catch a straggler too).
-    /// </summary>
-    private void RemoveTree(int rootPid)
-    {
-        for (var pass = 0; pass < 3; pass++)
-        {
-            var removed = 0;
-            foreach (var (pid, owner) in map.Snapshot())
-            {
-                if (owner == rootPid && map.Remove(pid))
-                {
-                    removed++;
-                }
-            }
-            if (removed == 0)
-            {
-                return;
-            }
-        }
     }
 
     private void UpdateTracing() => setTracing(_roots.Count > 0);

@@ -30,19 +30,55 @@ internal sealed class ProcFs(string root = "/proc")
     public bool TryReadThreadGroup(int pid, out int tgid)
     {
         tgid = 0;
-        var text = TryReadText(Path.Combine(root, Number(pid), "status"));
-        if (text is null)
+        return StatusField(pid, "Tgid:") is { } field && int.TryParse(field, out tgid);
+    }
+
+    /// <summary>The real, effective and saved uids of the Uid line of the process's status file; false when unreadable.</summary>
+    public bool TryReadUids(int pid, out ProcessUids uids)
+    {
+        uids = default;
+        Span<Range> parts = stackalloc Range[5];
+        if (StatusField(pid, "Uid:") is not { } field || field.AsSpan().SplitAny(parts, " \t", StringSplitOptions.RemoveEmptyEntries) < 3
+            || !uint.TryParse(field.AsSpan(parts[0]), out var real) || !uint.TryParse(field.AsSpan(parts[1]), out var effective)
+            || !uint.TryParse(field.AsSpan(parts[2]), out var saved))
         {
             return false;
         }
-        foreach (var line in text.AsSpan().EnumerateLines())
+        uids = new ProcessUids(real, effective, saved);
+        return true;
+    }
+
+    /// <summary>
+    /// The process's cgroup on the v2 hierarchy (the "0::" line of its cgroup file), relative
+    /// to the mount: "/system.slice/nginx.service". False when unreadable or not on cgroup v2.
+    /// </summary>
+    public bool TryReadCgroup(int pid, out string name)
+    {
+        name = "";
+        var text = TryReadText(Path.Combine(root, Number(pid), "cgroup"));
+        foreach (var line in (text ?? "").Split('\n'))
         {
-            if (line.StartsWith("Tgid:", StringComparison.Ordinal))
+            if (line.StartsWith("0::", StringComparison.Ordinal))
             {
-                return int.TryParse(line["Tgid:".Length..].Trim(), out tgid);
+                name = line[3..];
+                return true;
             }
         }
         return false;
+    }
+
+    /// <summary>The value of one line of the process's status file ("Tgid:" → "1234"), trimmed; null when unreadable.</summary>
+    private string? StatusField(int pid, string label)
+    {
+        var text = TryReadText(Path.Combine(root, Number(pid), "status"));
+        foreach (var line in (text ?? "").Split('\n'))
+        {
+            if (line.StartsWith(label, StringComparison.Ordinal))
+            {
+                return line[label.Length..].Trim();
+            }
+        }
+        return null;
     }
 
     /// <summary>The largest process id the kernel hands out (sys/kernel/pid_max); the kernel's limit when unreadable.</summary>

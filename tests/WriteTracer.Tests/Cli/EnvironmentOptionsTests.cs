@@ -9,7 +9,7 @@ public sealed class EnvironmentOptionsTests
     /// <summary>Every option set to something other than its default, once by flag…</summary>
     private static readonly string[] Flags =
     [
-        "-p", "10", "-p", "20", "-f", "2,1", "-o", "/var/log/events.jsonl", "-n", "7", "--max-backups", "3",
+        "-p", "10", "-p", "20", "--cgroup", "system.slice/a.service", "--cgroup", "b", "-f", "2,1", "-o", "/var/log/events.jsonl", "-n", "7", "--max-backups", "3",
         "-l", "http://127.0.0.1:3100/loki/api/v1/push", "--loki-label", "env=prod", "--loki-label", "team=a",
         "--loki-tenant", "tenant1", "--loki-queue-events", "5", "-i", "0.5", "--metrics-port", "0",
         "--metrics-address", "127.0.0.1", "-r", "8080", "--rest-address", "::1", "--rest-socket", "/run/wt.sock",
@@ -22,6 +22,7 @@ public sealed class EnvironmentOptionsTests
     private static readonly Dictionary<string, string> Variables = new()
     {
         ["WRITE_TRACER_PID"] = "10 20",
+        ["WRITE_TRACER_CGROUP"] = "system.slice/a.service b",
         ["WRITE_TRACER_FILE_DESCRIPTORS"] = "2,1",
         ["WRITE_TRACER_FILE_OUTPUT"] = "/var/log/events.jsonl",
         ["WRITE_TRACER_MAX_RECORDS_FILEOUTPUT"] = "7",

@@ -67,7 +67,7 @@ public sealed class RestOptionsTests
     public void Nothing_to_trace_mentions_every_way_in()
     {
         Assert.Null(new CommandLine().Parse([], out _, out var error));
-        Assert.Equal("nothing to trace: give -p PID, a command after --, or --rest-port PORT (or --rest-socket PATH) to register processes at run time", error);
+        Assert.Equal("nothing to trace: give -p PID, --cgroup PATH, a command after --, or --rest-port PORT (or --rest-socket PATH) to register processes at run time", error);
     }
 
     private static TracerOptions Parse(params string[] args)

@@ -16,7 +16,7 @@ internal sealed class FakeTrackedMap(int capacity = int.MaxValue) : ITrackedMap
     /// <summary>pid → root pid, sorted by pid.</summary>
     public IReadOnlyDictionary<int, int> Entries => new SortedDictionary<int, int>(_entries);
 
-    public TrackedMapResult TryAdd(int pid, int rootPid)
+    public TrackedMapResult TryAdd(int pid, int rootPid, uint flags = 0)
     {
         BeforeAdd?.Invoke(pid);
         if (_entries.ContainsKey(pid))

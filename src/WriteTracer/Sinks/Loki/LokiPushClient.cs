@@ -131,9 +131,14 @@ internal sealed partial class LokiPushClient : IDisposable
             }
             w.Raw("{\"stream\":{"u8);
             w.Raw(_sharedLabels);
-            w.Raw(",\"root_pid\":\""u8);
-            w.Number(rootPid);
-            w.Raw("\"},\"values\":["u8);
+            // A cgroup registration's events name their cgroup in the line; a label per cgroup would multiply streams.
+            if (!Tracking.CgroupNames.IsCgroupRegistration(rootPid))
+            {
+                w.Raw(",\"root_pid\":\""u8);
+                w.Number(rootPid);
+                w.Byte((byte)'"');
+            }
+            w.Raw("},\"values\":["u8);
             for (var first = i; i < events.Count && events.Entries[order[i]].RootPid == rootPid; i++)
             {
                 if (i > first)
