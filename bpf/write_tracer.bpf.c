@@ -396,3 +396,25 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	bpf_map_delete_elem(&tracked, &tgid);
 	return 0;
 }
+
+/*
+ * No privilege gained through tracing: a process an unprivileged caller registered (or
+ * its descendant) that execs a setuid, setgid or file-capability program is untracked
+ * here, after the new credentials are committed and before the program runs, so none
+ * of its writes as the new user is seen and its later children are not inherited.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct tracked_process *proc;
+
+	proc = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!proc || !(proc->flags & WT_TRACK_UNPRIVILEGED))
+		return 0;
+	if (!BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
+		return 0;
+	if (!bpf_map_delete_elem(&tracked, &tgid))
+		count(WT_COUNTER_UNTRACKED_ON_EXEC);
+	return 0;
+}

@@ -6,10 +6,10 @@ namespace WriteTracer.Bpf;
 /// <summary>The BPF hash map of tracked TGIDs, read and written from user space.</summary>
 internal sealed unsafe class TrackedProcessMap(int mapFd) : ITrackedMap
 {
-    public TrackedMapResult TryAdd(int pid, int rootPid)
+    public TrackedMapResult TryAdd(int pid, int rootPid, bool unprivileged)
     {
         var key = (uint)pid;
-        var value = new TrackedProcess { RootPid = (uint)rootPid };
+        var value = new TrackedProcess { RootPid = (uint)rootPid, Flags = unprivileged ? TrackedProcess.UnprivilegedFlag : 0 };
         var result = Interop.Libbpf.MapUpdateElem(mapFd, &key, &value, Interop.Libbpf.BPF_NOEXIST);
         return -result switch
         {

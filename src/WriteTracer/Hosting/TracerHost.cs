@@ -37,15 +37,25 @@ internal sealed class TracerHost
         var pipeline = new EventPipeline(clock, fanOut, _options.CaptureBytes, _options.ResolveFds ? new FdPathResolver() : null);
         using var ring = new RingBuffer(bpf.EventsMapFd, bpf.EventsRingBytes, pipeline);
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
+        var registry = _options.StateFile is null ? null : new RegistryFile(_options.StateFile);
         var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
-            tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); });
+            tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); }, rootsChanged: registry is null ? null : registry.Save);
+        if (registry is not null)
+        {
+            pids.Restore(registry.Load());
+            registry.SaveOrFail(pids.Roots());
+        }
         await using var metrics = _options.MetricsPort == 0 ? null : await MetricsServer.StartAsync(
             _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids));
         await using var api = _options.AcceptsRegistrations ? await RestApi.StartAsync(_options, pids) : null;
 
         foreach (var pid in _options.Pids)
         {
-            var registration = pids.Register(pid);
+            var registration = pids.Register(pid, Registrant.Operator);
+            if (registration.Status == RegistrationStatus.AlreadyRegistered && registry is not null)
+            {
+                continue; // restored from the state file
+            }
             if (registration.Status != RegistrationStatus.Registered)
             {
                 throw new StartupException(registration.Describe());
@@ -156,7 +166,7 @@ internal sealed class TracerHost
             return null;
         }
         var launcher = CommandLauncher.Start(_options.Command);
-        var registration = pids.Register(launcher.Pid);
+        var registration = pids.Register(launcher.Pid, Registrant.Operator);
         if (registration.Status != RegistrationStatus.Registered)
         {
             launcher.Abort();
@@ -177,8 +187,9 @@ internal sealed class TracerHost
     {
         var drops = string.Join(", ", sinks.Select(s => $"{s.Stage} {s.Dropped}"));
         Log.Information(
-            "captured {Captured} writes ({Bytes} bytes); dropped: kernel {Kernel}{Sinks}; unreadable buffers {ReadFailed}",
+            "captured {Captured} writes ({Bytes} bytes); dropped: kernel {Kernel}{Sinks}; unreadable buffers {ReadFailed}; " +
+            "untracked at a privilege-gaining exec {UntrackedOnExec}",
             pipeline.Captured, pipeline.CapturedBytes, bpf.ReadCounter(BpfCounter.RingBufferFull),
-            drops.Length > 0 ? ", " + drops : "", bpf.ReadCounter(BpfCounter.ReadFailed));
+            drops.Length > 0 ? ", " + drops : "", bpf.ReadCounter(BpfCounter.ReadFailed), bpf.ReadCounter(BpfCounter.UntrackedOnExec));
     }
 }

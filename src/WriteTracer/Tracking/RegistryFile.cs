@@ -1,0 +1,147 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Serilog;
+using WriteTracer.Hosting;
+
+namespace WriteTracer.Tracking;
+
+/// <summary>
+/// --state-file: the registered roots, so a restarted tracer traces them again (the design,
+/// "The state file"). Rewritten whole on every change through a temporary file that is
+/// fsynced and renamed over it, so a crash at any moment leaves the previous or the new
+/// registry, never a mix. Owner-only (0600): it says who traces what.
+/// </summary>
+internal sealed class RegistryFile(string path)
+{
+    /// <summary>The format this build writes and reads; a newer one is set aside, never overwritten.</summary>
+    public const int Version = 1;
+
+    private bool _failing;
+
+    public string Path => path;
+
+    /// <summary>The saved roots; none when the file does not exist. A file that cannot be understood is renamed PATH.bad with one warning.</summary>
+    public IReadOnlyList<RootProcess> Load()
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException($"--state-file {path}: cannot read it: {e.Message}", e);
+        }
+        var problem = Parse(bytes, out var roots);
+        if (problem is null)
+        {
+            return roots;
+        }
+        var aside = path + ".bad";
+        try
+        {
+            File.Move(path, aside, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException($"--state-file {path}: {problem}, and it cannot be set aside as {aside}: {e.Message}", e);
+        }
+        Log.Warning("--state-file {Path}: {Problem}; kept as {Aside}, starting with no registrations", path, problem, aside);
+        return [];
+    }
+
+    /// <summary>Replaces the file with these roots; a failure is logged (once until a save succeeds again), never thrown.</summary>
+    public void Save(IReadOnlyList<RootProcess> roots)
+    {
+        try
+        {
+            Write(roots);
+            if (_failing)
+            {
+                Log.Information("--state-file {Path}: saved again", path);
+                _failing = false;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!_failing)
+            {
+                Log.Error("--state-file {Path}: cannot save the registrations: {Reason}", path, e.Message);
+                _failing = true;
+            }
+        }
+    }
+
+    /// <summary>Saves now, so that an unwritable path stops the start-up instead of failing later.</summary>
+    public void SaveOrFail(IReadOnlyList<RootProcess> roots)
+    {
+        try
+        {
+            Write(roots);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException($"--state-file {path}: cannot write it: {e.Message}", e);
+        }
+    }
+
+    private void Write(IReadOnlyList<RootProcess> roots)
+    {
+        var saved = new SavedRegistry(Version, [.. roots.Select(r => new SavedRoot(
+            r.Pid, r.StartTime, r.Comm, r.RegisteredAt.UtcDateTime, r.Registrant.Uid, r.Registrant.Administrator))]);
+        var temporary = path + ".tmp";
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        {
+            Native.Interop.Libc.SetMode(file.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.UserWrite, temporary);
+            JsonSerializer.Serialize(file, saved, RegistryJsonContext.Default.SavedRegistry);
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Null and the roots, or what is wrong with the file.</summary>
+    internal static string? Parse(byte[] bytes, out IReadOnlyList<RootProcess> roots)
+    {
+        roots = [];
+        SavedRegistry? saved;
+        try
+        {
+            saved = JsonSerializer.Deserialize(bytes, RegistryJsonContext.Default.SavedRegistry);
+        }
+        catch (JsonException e)
+        {
+            return $"it is not a registry this tracer wrote ({e.Message})";
+        }
+        if (saved is null || saved.Roots is null)
+        {
+            return "it is not a registry this tracer wrote (no \"roots\")";
+        }
+        if (saved.Version != Version)
+        {
+            return saved.Version > Version
+                ? $"it was written by a newer write-tracer (format {saved.Version}; this one reads {Version})"
+                : $"its format {saved.Version} is unknown (this tracer reads {Version})";
+        }
+        if (saved.Roots.FirstOrDefault(r => r.Pid <= 0 || r.Comm is null || r.RegisteredByUid < 0) is { } bad)
+        {
+            return $"it holds an invalid entry (pid {bad.Pid})";
+        }
+        roots = [.. saved.Roots.Select(r => new RootProcess(r.Pid, r.StartTime, r.Comm, new DateTimeOffset(r.RegisteredAt, TimeSpan.Zero),
+            new Registrant(r.RegisteredByUid, r.Administrator)))];
+        return null;
+    }
+}
+
+internal sealed record SavedRegistry(int Version, IReadOnlyList<SavedRoot>? Roots);
+
+/// <param name="StartTime">/proc/PID/stat's starttime: with the pid, the process's identity.</param>
+internal sealed record SavedRoot(int Pid, ulong StartTime, string Comm, DateTime RegisteredAt, int RegisteredByUid, bool Administrator);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
+    RespectRequiredConstructorParameters = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSerializable(typeof(SavedRegistry))]
+internal sealed partial class RegistryJsonContext : JsonSerializerContext;
