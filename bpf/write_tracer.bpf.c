@@ -395,20 +395,32 @@ static __always_inline struct tracked_cgroup *registration_of(struct cgroup *cgr
 	return NULL;
 }
 
+/* SUID_DUMP_USER in the low bits of mm->flags (MMF_DUMPABLE_MASK): ptrace-able by its owner. */
+#define WT_MMF_DUMPABLE_MASK 0x3
+#define WT_SUID_DUMP_USER 1
+
 /*
- * A non-administrator's registration covers only the caller's own processes: real,
- * effective and saved uid all the caller's (ptrace's rule), so a setuid program that
- * runs inside a delegated cgroup never joins it.
+ * A non-administrator's registration covers only what the caller could ptrace: real,
+ * effective and saved uid all the caller's, and dumpable (no privilege gained at exec),
+ * so a setuid, setgid or file-capability program inside a delegated cgroup never joins.
  */
 static __always_inline bool may_join(const struct tracked_cgroup *registered, struct task_struct *task)
 {
 	const struct cred *cred;
+	struct mm_struct *mm;
+	unsigned long mm_flags = 0;
 
 	if (!(registered->flags & WT_TRACK_UNPRIVILEGED))
 		return true;
 	cred = BPF_CORE_READ(task, real_cred);
-	return BPF_CORE_READ(cred, uid.val) == registered->uid && BPF_CORE_READ(cred, euid.val) == registered->uid &&
-	       BPF_CORE_READ(cred, suid.val) == registered->uid;
+	if (BPF_CORE_READ(cred, uid.val) != registered->uid || BPF_CORE_READ(cred, euid.val) != registered->uid ||
+	    BPF_CORE_READ(cred, suid.val) != registered->uid)
+		return false;
+	/* mm->flags is an unsigned long, or since 6.18 a bitmap whose first word holds the same bits. */
+	mm = BPF_CORE_READ(task, mm);
+	if (!mm || bpf_core_read(&mm_flags, sizeof(mm_flags), &mm->flags))
+		return false;
+	return (mm_flags & WT_MMF_DUMPABLE_MASK) == WT_SUID_DUMP_USER;
 }
 
 /*
@@ -483,6 +495,28 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 
 	tgid = BPF_CORE_READ(task, tgid);
 	bpf_map_delete_elem(&tracked, &tgid);
+	return 0;
+}
+
+/*
+ * No privilege gained through tracing: a process an unprivileged caller registered (or
+ * its descendant) that execs a setuid, setgid or file-capability program is untracked
+ * here, after the new credentials are committed and before the program runs, so none
+ * of its writes as the new user is seen and its later children are not inherited.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct tracked_process *proc;
+
+	proc = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!proc || !(proc->flags & WT_TRACK_UNPRIVILEGED))
+		return 0;
+	if (!BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
+		return 0;
+	if (!bpf_map_delete_elem(&tracked, &tgid))
+		count(WT_COUNTER_UNTRACKED_ON_EXEC);
 	return 0;
 }
 

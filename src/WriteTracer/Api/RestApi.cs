@@ -17,7 +17,9 @@ namespace WriteTracer.Api;
 
 /// <summary>
 /// The REST API: its own Kestrel server inside the tracer process, on 127.0.0.1 unless
-/// told otherwise, and/or on a Unix socket only its owner can use. Built from nothing
+/// told otherwise, and/or on a Unix socket (owner-only unless --rest-socket-mode opens it).
+/// Every caller is identified by the kernel and may trace only what <see cref="AccessPolicy"/>
+/// allows. Built from nothing
 /// (no configuration files, no environment variables), so what it listens on and
 /// accepts is exactly what the command line says.
 /// </summary>
@@ -38,8 +40,9 @@ internal sealed class RestApi : IAsyncDisposable
     public static async Task<RestApi> StartAsync(TracerOptions options, PidManager pids, CgroupRegistry cgroups)
     {
         var token = options.ApiTokenFile is null ? null : BearerToken.Load(options.ApiTokenFile);
-        var handlers = new ApiHandlers(pids, cgroups);
-        var app = Build(options, handlers, token);
+        var policy = new AccessPolicy(new ProcFs(), Environment.ProcessId);
+        var handlers = new ApiHandlers(pids, cgroups, policy);
+        var app = Build(options, handlers, token, new CallerIdentity(new TcpSocketTable(), policy));
         try
         {
             await app.StartAsync();
@@ -54,12 +57,8 @@ internal sealed class RestApi : IAsyncDisposable
             await app.DisposeAsync();
             throw;
         }
-        var access = token is not null ? "bearer token required" : "no token";
+        var access = token is not null ? "bearer token required" : "no token; callers identified by the kernel";
         Log.Information("REST API listening on {Addresses} ({Access})", string.Join(", ", Addresses(options)), access);
-        if (options.RestPort > 0 && !IPAddress.IsLoopback(options.RestAddress) && token is null)
-        {
-            Log.Warning("the REST API listens on {Address} without --api-token-file: anyone who reaches it can trace processes", options.RestAddress);
-        }
         return new RestApi(app, handlers);
     }
 
@@ -76,7 +75,7 @@ internal sealed class RestApi : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
-    private static WebApplication Build(TracerOptions options, ApiHandlers handlers, BearerToken? token)
+    private static WebApplication Build(TracerOptions options, ApiHandlers handlers, BearerToken? token, CallerIdentity identity)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "write-tracer" });
         Logging.UseForAspNetCore(builder.Logging);
@@ -112,11 +111,11 @@ internal sealed class RestApi : IAsyncDisposable
             }
         });
         builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = endpoint => endpoint is UnixDomainSocketEndPoint unix
-            ? UnixSocketListener.Bind(unix)
+            ? UnixSocketListener.Bind(unix, options.RestSocketMode)
             : SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint));
 
         var app = builder.Build();
-        app.Use(new AccessGuard(token, IPAddress.IsLoopback(options.RestAddress)).InvokeAsync);
+        app.Use(new AccessGuard(token, IPAddress.IsLoopback(options.RestAddress), identity).InvokeAsync);
         app.UseStatusCodePages(context => DescribeStatusAsync(context.HttpContext));
         MapRoutes(app, handlers, token is not null);
         return app;
@@ -124,54 +123,36 @@ internal sealed class RestApi : IAsyncDisposable
 
     private static void MapRoutes(WebApplication app, ApiHandlers handlers, bool tokenRequired)
     {
-        var api = app.MapGroup("").WithTags("write-tracer");
+        var api = app.MapGroup("").WithTags("write-tracer").AddEndpointFilter(AccessGuard.NoteDecisionAsync);
         if (tokenRequired)
         {
             api.WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(ErrorResponse), ["application/json"]));
         }
-        api.MapPost("/pids", handlers.RegisterAsync)
+        api.MapPost("/pids", (Delegate)handlers.RegisterAsync)
             .WithSummary("Trace a process, its threads and all its descendants")
             // The body is parsed by the handler, which owns 415 too: declared for the document only.
-            .AddOpenApiOperationTransformer(DescribeRegisterBodyAsync)
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
-            .Produces<ErrorResponse>(StatusCodes.Status409Conflict)
-            .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<ErrorResponse>(StatusCodes.Status415UnsupportedMediaType)
-            .Produces<ErrorResponse>(StatusCodes.Status507InsufficientStorage);
+            .AddOpenApiOperationTransformer(DescribeRegisterBodyAsync);
+        api.MapPost("/pids/self", handlers.RegisterSelf)
+            .WithSummary("Trace the calling process (the one that connected), its threads and descendants");
+        api.MapPost("/pids/parent", handlers.RegisterParent)
+            .WithSummary("Trace the calling process's parent (the shell of a script that runs curl), its threads and descendants");
         api.MapGet("/pids", handlers.List)
             .WithSummary("The registered processes");
         api.MapGet("/pids/{pid}", handlers.Get)
-            .WithSummary("One registered process")
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+            .WithSummary("One registered process");
         api.MapDelete("/pids/{pid}", handlers.Unregister)
-            .WithSummary("Stop tracing a registered process and all its descendants")
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
-        api.MapPost("/cgroups", handlers.RegisterCgroupAsync)
-            .WithSummary("Trace every process in a cgroup v2 subtree, those there now and those that join it later")
-            .AddOpenApiOperationTransformer(DescribeCgroupBodyAsync)
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status403Forbidden)
-            .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
-            .Produces<ErrorResponse>(StatusCodes.Status409Conflict)
-            .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<ErrorResponse>(StatusCodes.Status415UnsupportedMediaType)
-            .Produces<ErrorResponse>(StatusCodes.Status507InsufficientStorage);
+            .WithSummary("Stop tracing a registered process and all its descendants");
+        api.MapPost("/cgroups", (Delegate)handlers.RegisterCgroupAsync)
+            .WithSummary("Trace every process in a cgroup v2 subtree: those in it now and those that join it later")
+            .AddOpenApiOperationTransformer(DescribeCgroupBodyAsync);
         api.MapGet("/cgroups", handlers.ListCgroups)
             .WithSummary("The registered cgroups");
         api.MapDelete("/cgroups", handlers.UnregisterCgroupByPath)
-            .WithSummary("Stop tracing a registered cgroup named by ?path=PATH")
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+            .WithSummary("Stop tracing the registered cgroup ?path=PATH names");
         api.MapDelete("/cgroups/{id}", handlers.UnregisterCgroupById)
-            .WithSummary("Stop tracing a registered cgroup named by its id (GET /cgroups)")
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+            .WithSummary("Stop tracing the registered cgroup with this id (GET /cgroups)");
         api.MapGet("/healthz", handlers.Health)
-            .WithSummary("200 while the tracer reads events, 503 while it starts or stops")
-            .Produces<ErrorResponse>(StatusCodes.Status503ServiceUnavailable);
+            .WithSummary("200 while the tracer reads events, 503 while it starts or stops");
         api.MapOpenApi("/openapi.json");
     }
 

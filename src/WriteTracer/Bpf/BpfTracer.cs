@@ -26,8 +26,9 @@ internal sealed unsafe class BpfTracer : IDisposable
     {
         _object = obj;
         Hook = hook;
-        // Fork and exit first, write last: a process is never traced without its children being inherited.
-        _programsInAttachOrder = ["handle_fork", "handle_exit", "handle_cgroup_attach", .. writePrograms];
+        // Fork, exit, exec and cgroup moves first, write last: a process is never traced without its
+        // children being inherited, nor without the privilege rule at exec (the design, "tracked_process.flags").
+        _programsInAttachOrder = ["handle_fork", "handle_exit", "handle_exec", "handle_cgroup_attach", .. writePrograms];
         Tracked = new TrackedProcessMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked")));
         TrackedCgroups = new TrackedCgroupMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked_cgroups")));
         var events = FindMap(obj, "events");
@@ -36,7 +37,6 @@ internal sealed unsafe class BpfTracer : IDisposable
         _countersFd = Interop.Libbpf.MapFd(FindMap(obj, "counters"));
         _possibleCpus = Interop.Libbpf.NumPossibleCpus();
     }
-
 
     public TrackedProcessMap Tracked { get; }
 

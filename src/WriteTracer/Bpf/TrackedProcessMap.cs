@@ -6,10 +6,16 @@ namespace WriteTracer.Bpf;
 /// <summary>The BPF hash map of tracked TGIDs, read and written from user space.</summary>
 internal sealed unsafe class TrackedProcessMap(int mapFd) : ITrackedMap
 {
-    public TrackedMapResult TryAdd(int pid, int rootPid, uint flags = 0)
+    public TrackedMapResult TryAdd(int pid, int rootPid, bool unprivileged)
     {
         var key = (uint)pid;
-        var value = new TrackedProcess { RootPid = (uint)rootPid, Flags = flags };
+        var value = new TrackedProcess
+        {
+            RootPid = (uint)rootPid,
+            // The flag follows from the root: cgroup registrations' ids are above every pid.
+            Flags = (unprivileged ? TrackedProcess.UnprivilegedFlag : 0)
+                | (CgroupNames.IsCgroupRegistration(rootPid) ? TrackedProcess.CgroupFlag : 0),
+        };
         var result = Interop.Libbpf.MapUpdateElem(mapFd, &key, &value, Interop.Libbpf.BPF_NOEXIST);
         return -result switch
         {

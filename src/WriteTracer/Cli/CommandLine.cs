@@ -123,7 +123,7 @@ internal sealed class CommandLine
 
     private readonly Option<IPAddress> _restAddress = new("--rest-address")
     {
-        Description = "Address the REST API listens on; anything but loopback exposes it to the network",
+        Description = "Address the REST API listens on; anything but loopback exposes it to the network and needs --api-token-file",
         HelpName = "ADDRESS",
         DefaultValueFactory = _ => TracerOptions.Defaults.RestAddress,
         CustomParser = ParseAddress,
@@ -131,7 +131,7 @@ internal sealed class CommandLine
 
     private readonly Option<string?> _restSocket = new("--rest-socket")
     {
-        Description = "Serve the REST API on this Unix socket (with or without --rest-port), created with mode 0600 [default: off]",
+        Description = "Serve the REST API on this Unix socket (with or without --rest-port), with mode --rest-socket-mode [default: off]",
         HelpName = "PATH",
         CustomParser = ParseSocketPath,
     };
@@ -140,6 +140,30 @@ internal sealed class CommandLine
     {
         Description = "Require 'Authorization: Bearer TOKEN' on every REST request; TOKEN is this file's content [default: off]",
         HelpName = "PATH",
+    };
+
+    // Authorization and durability (issue 16): the registry's file, who may open the socket, who may read the events.
+    private readonly Option<string?> _stateFile = new("--state-file")
+    {
+        Description = "Keep the registered processes in this file, rewritten atomically on every change, " +
+            "and trace them again at start if they still run [default: off]",
+        HelpName = "PATH",
+    };
+
+    private readonly Option<UnixFileMode> _restSocketMode = new("--rest-socket-mode")
+    {
+        Description = "Mode of the --rest-socket file, octal from 0600 to 0666; 0666 lets every user register its own processes " +
+            "(callers are identified by the kernel) [default: 0600]",
+        HelpName = "MODE",
+        CustomParser = ParseMode,
+    };
+
+    private readonly Option<UnixFileMode> _fileMode = new("--file-mode")
+    {
+        Description = "Mode of the --file-output file and its rotated backups, octal from 0600 to 0666, whatever the umask " +
+            "(events hold whatever the processes write) [default: 0600]",
+        HelpName = "MODE",
+        CustomParser = ParseMode,
     };
 
     private readonly Option<bool> _noStdout = new("--no-stdout", "-q")
@@ -224,6 +248,7 @@ internal sealed class CommandLine
         {
             _pid, _cgroup, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiQueue,
             _interval, _metricsPort, _metricsAddress, _restPort, _restAddress, _restSocket, _apiTokenFile,
+            _stateFile, _restSocketMode, _fileMode,
             _noStdout, _format, _captureBytes, _resolveFds, _ringBuffer, _maxTracked, _attach, _captureAt, _logLevel, _command,
         };
         EnvironmentOptions.Document(Root);
@@ -282,6 +307,9 @@ internal sealed class CommandLine
             RestAddress = result.GetValue(_restAddress)!,
             RestSocket = result.GetValue(_restSocket),
             ApiTokenFile = result.GetValue(_apiTokenFile),
+            StateFile = result.GetValue(_stateFile),
+            RestSocketMode = ChoiceOr(result, _restSocketMode, defaults.RestSocketMode),
+            FileMode = ChoiceOr(result, _fileMode, defaults.FileMode),
             NoStdout = result.GetValue(_noStdout),
             Format = ChoiceOr(result, _format, defaults.Format),
             CaptureBytes = result.GetValue(_captureBytes),
@@ -317,6 +345,26 @@ internal sealed class CommandLine
         if (!options.AcceptsRegistrations && (Given(result, _restAddress) || options.ApiTokenFile is not null))
         {
             error = $"{(options.ApiTokenFile is not null ? "--api-token-file" : "--rest-address")}: the REST API is off; enable it with --rest-port PORT or --rest-socket PATH";
+            return null;
+        }
+        if (options.StateFile is { Length: 0 })
+        {
+            error = "--state-file: the path is empty";
+            return null;
+        }
+        if (Given(result, _restSocketMode) && options.RestSocket is null)
+        {
+            error = "--rest-socket-mode needs --rest-socket";
+            return null;
+        }
+        if (Given(result, _fileMode) && options.FileOutput is null)
+        {
+            error = "--file-mode needs --file-output";
+            return null;
+        }
+        if (options.RestPort > 0 && !IPAddress.IsLoopback(options.RestAddress) && options.ApiTokenFile is null)
+        {
+            error = $"--rest-address {options.RestAddress}: callers from other hosts cannot be identified; a non-loopback address needs --api-token-file";
             return null;
         }
         if (options.Cgroups.FirstOrDefault(c => c.Length == 0) is not null)
@@ -391,6 +439,26 @@ internal sealed class CommandLine
             return null;
         }
         return path;
+    }
+
+    /// <summary>An octal permission mode with the owner's read and write, nothing executable or special.</summary>
+    private static UnixFileMode ParseMode(ArgumentResult result)
+    {
+        const int ownerReadWrite = 0b110_000_000, readWriteOnly = 0b110_110_110;
+        var token = Single(result);
+        try
+        {
+            var mode = token.Length is > 0 and <= 4 ? Convert.ToInt32(token, 8) : -1;
+            if ((mode & ownerReadWrite) == ownerReadWrite && (mode & ~readWriteOnly) == 0)
+            {
+                return (UnixFileMode)mode;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+        result.AddError($"{OptionName(result)}: '{token}' is not a mode from 0600 to 0666 (octal, with the owner's read and write, no execute bits)");
+        return TracerOptions.Defaults.OwnerOnly;
     }
 
     private static int[] ParseFdList(ArgumentResult result)

@@ -24,6 +24,11 @@ internal sealed record TracerOptions
     public string? RestSocket { get; init; }
     /// <summary>A file holding the bearer token every REST request must present; null when none.</summary>
     public string? ApiTokenFile { get; init; }
+    /// <summary>The registry's file (--state-file); null when registrations are not kept across runs.</summary>
+    public string? StateFile { get; init; }
+    public UnixFileMode RestSocketMode { get; init; } = Defaults.OwnerOnly;
+    /// <summary>The mode of the --file-output file and its backups, set whatever the umask.</summary>
+    public UnixFileMode FileMode { get; init; } = Defaults.OwnerOnly;
     public bool NoStdout { get; init; }
     /// <summary>The format of stdout and the file; Loki always gets JSON.</summary>
     public Events.EventFormat Format { get; init; } = Events.EventFormat.Json;
@@ -52,5 +57,6 @@ internal sealed record TracerOptions
         public const int RingBufferMegabytes = 8;
         public const int MaxTrackedProcesses = 65536;
         public static readonly System.Net.IPAddress RestAddress = System.Net.IPAddress.Loopback;
+        public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     }
 }

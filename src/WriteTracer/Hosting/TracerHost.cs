@@ -40,17 +40,30 @@ internal sealed class TracerHost
             cgroups: cgroupNames);
         using var ring = new RingBuffer(bpf.EventsMapFd, bpf.EventsRingBytes, pipeline);
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
+        var registry = _options.StateFile is null ? null : new RegistryFile(_options.StateFile);
         var tracing = new TracingDemand(attach => { if (attach) bpf.Attach(); else bpf.Detach(); });
-        var pids = new PidManager(bpf.Tracked, proc, Environment.ProcessId, tracing.Register(), cgroups: cgroupNames);
+        var pids = new PidManager(bpf.Tracked, proc, Environment.ProcessId, tracing.Register(),
+            rootsChanged: registry is null ? null : registry.Save, cgroups: cgroupNames);
         var cgroups = new CgroupRegistry(CgroupHierarchy.FromMountInfo(), bpf.Tracked, bpf.TrackedCgroups, cgroupNames, proc,
-            Environment.ProcessId, tracing.Register());
+            Environment.ProcessId, tracing.Register(), cgroupsChanged: registry is null ? null : registry.SaveCgroups);
+        if (registry is not null)
+        {
+            var saved = registry.Load();
+            pids.Restore(saved.Roots);
+            cgroups.Restore(saved.Cgroups);
+            registry.SaveOrFail();
+        }
         await using var metrics = _options.MetricsPort == 0 ? null : await MetricsServer.StartAsync(
             _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids, cgroups));
         await using var api = _options.AcceptsRegistrations ? await RestApi.StartAsync(_options, pids, cgroups) : null;
 
         foreach (var pid in _options.Pids)
         {
-            var registration = pids.Register(pid);
+            var registration = pids.Register(pid, Registrant.Operator);
+            if (registration.Status == RegistrationStatus.AlreadyRegistered && registry is not null)
+            {
+                continue; // restored from the state file
+            }
             if (registration.Status != RegistrationStatus.Registered)
             {
                 throw new StartupException(registration.Describe());
@@ -59,7 +72,7 @@ internal sealed class TracerHost
         }
         foreach (var path in _options.Cgroups)
         {
-            var registration = cgroups.Register(path);
+            var registration = cgroups.Register(path, Registrant.Operator);
             if (registration.Status != CgroupRegistrationStatus.Registered)
             {
                 throw new StartupException($"--cgroup {path}: {registration.Describe()}");
@@ -171,7 +184,7 @@ internal sealed class TracerHost
             return null;
         }
         var launcher = CommandLauncher.Start(_options.Command);
-        var registration = pids.Register(launcher.Pid);
+        var registration = pids.Register(launcher.Pid, Registrant.Operator);
         if (registration.Status != RegistrationStatus.Registered)
         {
             launcher.Abort();
@@ -192,8 +205,9 @@ internal sealed class TracerHost
     {
         var drops = string.Join(", ", sinks.Select(s => $"{s.Stage} {s.Dropped}"));
         Log.Information(
-            "captured {Captured} writes ({Bytes} bytes); dropped: kernel {Kernel}{Sinks}; unreadable buffers {ReadFailed}",
+            "captured {Captured} writes ({Bytes} bytes); dropped: kernel {Kernel}{Sinks}; unreadable buffers {ReadFailed}; " +
+            "untracked at a privilege-gaining exec {UntrackedOnExec}",
             pipeline.Captured, pipeline.CapturedBytes, bpf.ReadCounter(BpfCounter.RingBufferFull),
-            drops.Length > 0 ? ", " + drops : "", bpf.ReadCounter(BpfCounter.ReadFailed));
+            drops.Length > 0 ? ", " + drops : "", bpf.ReadCounter(BpfCounter.ReadFailed), bpf.ReadCounter(BpfCounter.UntrackedOnExec));
     }
 }

@@ -51,6 +51,10 @@ internal sealed class TracerMetrics(EventPipeline pipeline, Func<BpfCounter, ulo
         w.Counter("write_tracer_untraced_children_total",
             "Child processes not traced because the kernel's tracked-process map was full (see --max-tracked-processes)",
             kernelCounter(BpfCounter.TrackedMapFull));
+        w.Counter("write_tracer_untracked_on_exec_total",
+            "Processes no longer traced because, registered by an unprivileged caller (or descended from such a registration), " +
+            "they exec'd a setuid, setgid or file-capability program",
+            kernelCounter(BpfCounter.UntrackedOnExec));
         w.Counter("write_tracer_malformed_records_total",
             "Ring-buffer records too short to be events (never expected)", pipeline.Malformed);
         if (sinks.OfType<LokiSink>().FirstOrDefault() is { } loki)

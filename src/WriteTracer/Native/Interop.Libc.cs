@@ -20,6 +20,27 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
         internal static partial int FChmod(SafeHandle fd, uint mode);
 
+        [LibraryImport(Library, EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        internal static partial int Chmod(string path, uint mode);
+
+        /// <summary>fchmod, an IOException naming path when it fails: the umask-proof way to give a file its mode.</summary>
+        internal static void SetMode(SafeHandle fd, UnixFileMode mode, string path)
+        {
+            if (FChmod(fd, (uint)mode) != 0)
+            {
+                throw new IOException($"cannot set the mode of '{path}': {ErrorText(Marshal.GetLastPInvokeError())}");
+            }
+        }
+
+        /// <summary>chmod, an IOException when it fails.</summary>
+        internal static void SetMode(string path, UnixFileMode mode)
+        {
+            if (Chmod(path, (uint)mode) != 0)
+            {
+                throw new IOException($"cannot set the mode of '{path}': {ErrorText(Marshal.GetLastPInvokeError())}");
+            }
+        }
+
         [LibraryImport(Library, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         internal static partial int StatX(int directoryFd, string path, int flags, uint mask, out StatX buffer);
 

@@ -19,7 +19,7 @@ internal static class SinkFactory
         }
         if (options.FileOutput is { } path)
         {
-            var file = new RotatingFileSink(path, options.MaxRecordsPerFile, options.MaxBackups, QueueEvents, options.Format);
+            var file = new RotatingFileSink(path, options.MaxRecordsPerFile, options.MaxBackups, QueueEvents, options.Format, options.FileMode);
             Log.Information("writing events to {Path}, {Records} per file, {Backups} backups kept",
                 file.FilePath, options.MaxRecordsPerFile, options.MaxBackups == 0 ? "all" : options.MaxBackups);
             sinks.Add(file);

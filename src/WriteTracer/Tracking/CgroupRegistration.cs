@@ -6,6 +6,8 @@ internal enum CgroupRegistrationStatus
     /// <summary>The path names nothing on the cgroup v2 hierarchy, or not a cgroup directory (<see cref="CgroupRegistration.Reason"/>).</summary>
     Invalid,
     NotFound,
+    /// <summary>Restoring: the directory at the path is another cgroup than the one saved.</summary>
+    Replaced,
     /// <summary>The caller may not trace this cgroup (<see cref="CgroupRegistration.Reason"/>).</summary>
     Forbidden,
     AlreadyRegistered,
@@ -27,6 +29,7 @@ internal readonly record struct CgroupRegistration(CgroupRegistrationStatus Stat
             $"tracking cgroup {Cgroup!.Name} (id {Cgroup.Id}) with {Cgroup.ProcessCount} processes",
         CgroupRegistrationStatus.Invalid or CgroupRegistrationStatus.Forbidden => Reason,
         CgroupRegistrationStatus.NotFound => $"no such cgroup: {Path}",
+        CgroupRegistrationStatus.Replaced => $"cgroup {Path} was removed and created again: it is another cgroup",
         CgroupRegistrationStatus.AlreadyRegistered => $"cgroup {Cgroup!.Name} is already registered",
         CgroupRegistrationStatus.Covered => $"cgroup {Path} is already traced as part of registered cgroup {Cgroup!.Name}",
         CgroupRegistrationStatus.MapFull =>

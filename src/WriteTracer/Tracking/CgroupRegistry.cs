@@ -10,9 +10,11 @@ namespace WriteTracer.Tracking;
 /// already in its subtree to the tracked map. Every tracking interval reconciles: a
 /// cgroup removed is unregistered, dead members are dropped, members missed are added
 /// and counts updated. Processes a pid registration traces keep it (the first made).
+/// cgroupsChanged sees the registered cgroups after every change (the state file).
 /// </summary>
 internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map, ICgroupMap cgroups, CgroupNames names,
-    ProcFs proc, int selfPid, Action<bool> setTracing, TimeProvider? time = null)
+    ProcFs proc, int selfPid, Action<bool> setTracing, TimeProvider? time = null,
+    Action<IReadOnlyList<RegisteredCgroup>>? cgroupsChanged = null)
 {
     /// <summary>The line a cgroup v1-only host answers every registration with.</summary>
     public const string NoCgroupV2 =
@@ -32,10 +34,37 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
 
     /// <summary>
     /// Registers the cgroup PATH names (see <see cref="CgroupHierarchy.TryResolve"/>).
-    /// callerUid is null for an administrator; any other caller must own the cgroup's
-    /// directory, and only its own processes (real, effective and saved uid) are traced.
+    /// refuse says, given the cgroup and its directory's owner, why the caller may not
+    /// (null: it may). A registration by a non-administrator traces only the processes its
+    /// registrant could trace (<see cref="TracePermission"/>), in the kernel as here.
     /// </summary>
-    public CgroupRegistration Register(string path, uint? callerUid = null)
+    public CgroupRegistration Register(string path, Registrant registrant, Func<CgroupPath, uint, string?>? refuse = null) =>
+        Register(path, registrant, refuse, expectedId: null, registeredAt: null);
+
+    /// <summary>
+    /// Registers again the cgroups a previous run saved that still exist (same cgroup id),
+    /// with their registrants and registration times; logs one line per cgroup restored or dropped.
+    /// </summary>
+    public void Restore(IEnumerable<SavedCgroup> saved)
+    {
+        foreach (var cgroup in saved)
+        {
+            var registrant = new Registrant(cgroup.RegisteredByUid, cgroup.Administrator);
+            var registration = Register(cgroup.Path, registrant, refuse: null, cgroup.Id, new DateTimeOffset(cgroup.RegisteredAt, TimeSpan.Zero));
+            var outcome = registration.Status switch
+            {
+                CgroupRegistrationStatus.Registered => $"restored with {registration.Cgroup!.ProcessCount} processes",
+                CgroupRegistrationStatus.NotFound => "removed; dropped",
+                CgroupRegistrationStatus.Replaced => "removed (the cgroup created again at that path is another one); dropped",
+                _ => $"not restored: {registration.Describe()}",
+            };
+            Log.Information("state file: cgroup {Cgroup} (id {Id}, registered by {Registrant}): {Outcome}",
+                cgroup.Path, cgroup.Id, registrant.Administrator ? "an administrator" : $"uid {registrant.Uid}", outcome);
+        }
+    }
+
+    private CgroupRegistration Register(string path, Registrant registrant, Func<CgroupPath, uint, string?>? refuse,
+        ulong? expectedId, DateTimeOffset? registeredAt)
     {
         if (hierarchy is null)
         {
@@ -51,10 +80,13 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
                 ? new(CgroupRegistrationStatus.Invalid, path, Reason: $"'{path}' is not a cgroup directory ({cgroup.Directory})")
                 : new(CgroupRegistrationStatus.NotFound, path);
         }
-        if (callerUid is { } uid && uid != ownerUid)
+        if (expectedId is { } expected && expected != id)
         {
-            return new(CgroupRegistrationStatus.Forbidden, path,
-                Reason: $"uid {uid} may not trace cgroup {cgroup.Name} (its directory is owned by uid {ownerUid})");
+            return new(CgroupRegistrationStatus.Replaced, path);
+        }
+        if (refuse?.Invoke(cgroup, ownerUid) is { } refusal)
+        {
+            return new(CgroupRegistrationStatus.Forbidden, path, Reason: refusal);
         }
         lock (_lock)
         {
@@ -66,10 +98,10 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
             {
                 return new(CgroupRegistrationStatus.Covered, path, covering);
             }
-            var registration = new RegisteredCgroup(cgroup, id, names.Allocate(cgroup.Name), callerUid, _time.GetUtcNow());
+            var registration = new RegisteredCgroup(cgroup, id, names.Allocate(cgroup.Name), registrant, registeredAt ?? _time.GetUtcNow());
             // Hooks first, so whatever forks inside or moves in from now on is tracked in the kernel.
             setTracing(true);
-            if (cgroups.TryAdd(id, registration.Registration, Flags(registration) & TrackedProcess.UnprivilegedFlag, callerUid ?? 0)
+            if (cgroups.TryAdd(id, registration.Registration, registrant.Administrator ? 0 : TrackedProcess.UnprivilegedFlag, (uint)Math.Max(registrant.Uid, 0))
                 != TrackedMapResult.Added || AddMembers(registration) == TrackedMapResult.Full)
             {
                 cgroups.Remove(id);
@@ -79,6 +111,7 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
             }
             _cgroups.Add(id, registration);
             Recount();
+            CgroupsChanged();
             return new(CgroupRegistrationStatus.Registered, path, registration);
         }
     }
@@ -94,6 +127,7 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
             }
             Remove(registered);
             Recount();
+            CgroupsChanged();
             return registered;
         }
     }
@@ -123,7 +157,7 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
     {
         lock (_lock)
         {
-            return [.. _cgroups.Values.OrderBy(c => c.RegisteredAt).ThenBy(c => c.Name, StringComparer.Ordinal)];
+            return OrderedCgroups();
         }
     }
 
@@ -138,6 +172,7 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
                 {
                     Log.Information("cgroup {Cgroup} was removed; unregistered", registered.Name);
                     Remove(registered);
+                    CgroupsChanged();
                 }
             }
             var live = _cgroups.Values.Select(c => c.Registration).ToHashSet();
@@ -159,9 +194,6 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
         }
     }
 
-    private static uint Flags(RegisteredCgroup registered) =>
-        TrackedProcess.CgroupFlag | (registered.OwnerUid is null ? 0 : TrackedProcess.UnprivilegedFlag);
-
     /// <summary>
     /// Adds the processes of the cgroup's subtree that the map lacks, repeated until a
     /// pass adds nothing: a process forked before its parent entered the map is listed by
@@ -179,7 +211,7 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
                 {
                     continue;
                 }
-                switch (map.TryAdd(pid, registered.Registration, Flags(registered)))
+                switch (map.TryAdd(pid, registered.Registration, !registered.Registrant.Administrator))
                 {
                     case TrackedMapResult.Full:
                         return TrackedMapResult.Full;
@@ -197,10 +229,9 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
         return TrackedMapResult.Added;
     }
 
-    /// <summary>The kernel's rule (may_join): a non-administrator's registration takes only the caller's own processes.</summary>
+    /// <summary>The kernel's rule (may_join): a non-administrator's registration takes only what its registrant may trace.</summary>
     private bool MayJoin(RegisteredCgroup registered, int pid) =>
-        proc.IsAlive(pid, out _)
-        && (registered.OwnerUid is not { } uid || (proc.TryReadUids(pid, out var uids) && uids.Real == uid && uids.Effective == uid && uids.Saved == uid));
+        proc.IsAlive(pid, out _) && (registered.Registrant.Administrator || TracePermission.Allows(proc, registered.Registrant.Uid, pid));
 
     private bool IsMember(RegisteredCgroup registered, int pid) =>
         proc.IsAlive(pid, out _) && proc.TryReadCgroup(pid, out var name) && registered.Covers(new CgroupPath(name, ""));
@@ -220,6 +251,11 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
     }
 
     private void UpdateTracing() => setTracing(_cgroups.Count > 0);
+
+    private void CgroupsChanged() => cgroupsChanged?.Invoke(OrderedCgroups());
+
+    private List<RegisteredCgroup> OrderedCgroups() =>
+        [.. _cgroups.Values.OrderBy(c => c.RegisteredAt).ThenBy(c => c.Name, StringComparer.Ordinal)];
 
     private void Recount()
     {

@@ -7,8 +7,11 @@ namespace WriteTracer.Tracking;
 /// </summary>
 internal interface ITrackedMap
 {
-    /// <summary>Adds pid unless present; flags are tracked_process.flags (WT_TRACK_*).</summary>
-    TrackedMapResult TryAdd(int pid, int rootPid, uint flags = 0);
+    /// <summary>
+    /// Adds pid unless present. unprivileged: the root was registered by a non-administrator,
+    /// so the kernel untracks the process at a privilege-gaining exec (the design, "tracked_process.flags").
+    /// </summary>
+    TrackedMapResult TryAdd(int pid, int rootPid, bool unprivileged);
 
     /// <summary>Removes pid; false when it was not present.</summary>
     bool Remove(int pid);

@@ -3,8 +3,8 @@ namespace WriteTracer.Tracking;
 /// <summary>A registered cgroup: every process in it, or in a cgroup below it, is traced.</summary>
 /// <param name="Id">The kernel's cgroup id (its directory's inode number): the directory recreated under the same path is another cgroup.</param>
 /// <param name="Registration">What the tracked map holds as the root of its processes (<see cref="CgroupNames"/>).</param>
-/// <param name="OwnerUid">Null when an administrator registered it; otherwise the caller's uid, whose processes alone join it.</param>
-internal sealed class RegisteredCgroup(CgroupPath path, ulong id, int registration, uint? ownerUid, DateTimeOffset registeredAt)
+/// <param name="Registrant">Who registered it: a non-administrator's registration takes only what they may trace.</param>
+internal sealed class RegisteredCgroup(CgroupPath path, ulong id, int registration, Registrant registrant, DateTimeOffset registeredAt)
 {
     public CgroupPath Path => path;
 
@@ -15,7 +15,7 @@ internal sealed class RegisteredCgroup(CgroupPath path, ulong id, int registrati
 
     public int Registration => registration;
 
-    public uint? OwnerUid => ownerUid;
+    public Registrant Registrant => registrant;
 
     public DateTimeOffset RegisteredAt => registeredAt;
 

@@ -17,15 +17,50 @@ internal sealed class WriterProcess : IDisposable
     public Process Process => _process;
 
     /// <summary>Starts writer -W with the given options; it writes nothing until <see cref="Release"/>.</summary>
-    public static WriterProcess StartHeld(params string[] args)
+    public static WriterProcess StartHeld(params string[] args) => StartHeld(Repository.Writer, [], args);
+
+    /// <summary>Starts writer -W as the user nobody (setpriv executes it: the pid is the writer's).</summary>
+    public static WriterProcess StartHeldAsNobody(params string[] args)
     {
-        var start = new ProcessStartInfo(Repository.Writer)
+        var writer = StartHeld("setpriv", [.. ApiClient.Nobody, Repository.Writer], args);
+        // Until setpriv has executed the writer, the pid is root's.
+        var deadline = Stopwatch.StartNew();
+        while (ReadComm(writer.Pid) != "writer")
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30) || writer.Process.HasExited)
+            {
+                throw new InvalidOperationException($"setpriv {writer.Pid} did not execute the writer");
+            }
+            Thread.Sleep(5);
+        }
+        return writer;
+    }
+
+    private static string? ReadComm(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static WriterProcess StartHeld(string program, string[] prefix, string[] args)
+    {
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var arg in prefix)
+        {
+            start.ArgumentList.Add(arg);
+        }
         start.ArgumentList.Add("-W");
         foreach (var arg in args)
         {

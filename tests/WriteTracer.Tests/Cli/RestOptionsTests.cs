@@ -33,7 +33,7 @@ public sealed class RestOptionsTests
     [Fact]
     public void An_explicit_address_is_kept()
     {
-        Assert.Equal(IPAddress.IPv6Any, Parse("-r", "9092", "--rest-address", "::").RestAddress);
+        Assert.Equal(IPAddress.IPv6Any, Parse("-r", "9092", "--rest-address", "::", "--api-token-file", "/t").RestAddress);
     }
 
     [Theory]
