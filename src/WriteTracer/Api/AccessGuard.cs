@@ -48,6 +48,7 @@ internal sealed class AccessGuard(BearerToken? token, bool loopbackOnly, CallerI
         {
             ErrorResponse error => error.Error,
             RegisteredResponse registered => registered.Message,
+            CgroupRegisteredResponse registered => registered.Message,
             MessageResponse message => message.Message,
             _ => null,
         };

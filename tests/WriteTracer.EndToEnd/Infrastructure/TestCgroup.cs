@@ -51,6 +51,15 @@ internal sealed class TestCgroup : IDisposable
         return child;
     }
 
+    /// <summary>Delegates the cgroup to uid, as systemd delegates user@UID.service: the directory and the files that move processes.</summary>
+    public async Task DelegateAsync(int uid)
+    {
+        var (exitCode, _, stderr) = await Shell.ExecAsync("chown", [$"{uid}:{uid}", DirectoryPath,
+            .. new[] { "cgroup.procs", "cgroup.threads", "cgroup.subtree_control" }.Select(f => Path.Join(DirectoryPath, f))],
+            TimeSpan.FromSeconds(30));
+        Assert.True(exitCode == 0, stderr);
+    }
+
     /// <summary>Moves a process (all its threads) here: cgroup.procs, as systemd and runc do.</summary>
     public void Move(int pid) => File.WriteAllText(Path.Join(DirectoryPath, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
 
