@@ -228,6 +228,49 @@ public sealed class CgroupTests
     }
 
     [RootFact]
+    public async Task A_restart_with_the_state_file_restores_the_cgroup_registration_and_drops_a_removed_one()
+    {
+        using var state = new TempFile();
+        using var kept = TestCgroup.Create("kept");
+        using var removed = TestCgroup.Create("gone");
+        var removedId = removed.Id;
+        using var member = await EchoProcess.StartAsync();
+        kept.Move(member.Pid);
+        string registeredAt;
+        await using (var first = await StartAsync("--state-file", state.Path))
+        {
+            var (status, body) = await ReadAsync(await first.Http.PostAsync("/cgroups", CgroupBody(kept.Name)));
+            Assert.Equal(HttpStatusCode.Created, status);
+            Assert.Equal(HttpStatusCode.Created, (await first.Http.PostAsync("/cgroups", CgroupBody(removed.Name))).StatusCode);
+            (_, body) = await ReadAsync(await first.Http.GetAsync("/cgroups"));
+            registeredAt = body.GetProperty("cgroups")[0].GetProperty("registered_at").GetString()!;
+            Assert.Equal(0, await first.Tracer.StopAsync());
+        }
+        removed.Remove();
+
+        await using var second = await StartAsync("--state-file", state.Path);
+        Assert.Contains($"state file: cgroup {kept.Name} (id {kept.Id}, registered by an administrator): restored with 1 processes", second.Tracer.Stderr);
+        Assert.Contains($"state file: cgroup {removed.Name} (id {removedId}, registered by an administrator): removed; dropped", second.Tracer.Stderr);
+        var (listed, list) = await ReadAsync(await second.Http.GetAsync("/cgroups"));
+        Assert.Equal(HttpStatusCode.OK, listed);
+        var restored = Assert.Single(list.GetProperty("cgroups").EnumerateArray());
+        Assert.Equal(kept.Name, restored.GetProperty("path").GetString());
+        Assert.Equal(kept.Id, restored.GetProperty("id").GetUInt64());
+        Assert.Equal(registeredAt, restored.GetProperty("registered_at").GetString());
+        // Traced again: the member already there, and a process that joins now.
+        await member.EchoAsync("after the restart");
+        using var joining = WriterProcess.StartHeld("-n", "1");
+        kept.Move(joining.Pid);
+        joining.Release();
+        await second.Tracer.WaitForEventsAsync(e => e.Int("pid") == joining.Pid && e.Int("fd") == 1, 1, Timeout);
+        Assert.Equal(0, await second.Tracer.StopAsync());
+        AssertNamesCgroup(Assert.Single(second.Tracer.Events, e => e.Int("pid") == member.Pid), kept);
+        Assert.Equal("after the restart\n", second.Tracer.Events.Single(e => e.Int("pid") == member.Pid).GetProperty("data").GetString());
+        using var saved = JsonDocument.Parse(File.ReadAllText(state.Path));
+        Assert.Equal([kept.Name], saved.RootElement.GetProperty("cgroups").EnumerateArray().Select(c => c.GetProperty("path").GetString()));
+    }
+
+    [RootFact]
     public async Task Text_events_name_the_cgroup()
     {
         using var cgroup = TestCgroup.Create("text");
