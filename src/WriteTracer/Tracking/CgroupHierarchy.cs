@@ -50,10 +50,10 @@ internal sealed class CgroupHierarchy(string mountPoint)
             error = "the cgroup path is empty or holds a NUL byte";
             return false;
         }
-        var absolute = Path.GetFullPath(Path.Join(mountPoint, path));
+        var absolute = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Path.Join(mountPoint, path)));
         if (Path.IsPathRooted(path))
         {
-            var asGiven = Path.GetFullPath(path);
+            var asGiven = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
             if (IsUnder(asGiven, mountPoint))
             {
                 absolute = asGiven;
