@@ -90,6 +90,11 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
         }
         lock (_lock)
         {
+            // Removed (and maybe created again: a restarted service) since the last reconciliation: that registration goes now.
+            foreach (var removed in _cgroups.Values.Where(c => c.Covers(cgroup) && !Exists(c)).ToList())
+            {
+                DropRemoved(removed);
+            }
             if (_cgroups.TryGetValue(id, out var registered))
             {
                 return new(CgroupRegistrationStatus.AlreadyRegistered, path, registered);
@@ -166,14 +171,9 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
     {
         lock (_lock)
         {
-            foreach (var registered in _cgroups.Values.ToList())
+            foreach (var registered in _cgroups.Values.Where(c => !Exists(c)).ToList())
             {
-                if (!CgroupHierarchy.TryStat(registered.Path, out var id, out _, out _) || id != registered.Id)
-                {
-                    Log.Information("cgroup {Cgroup} was removed; unregistered", registered.Name);
-                    Remove(registered);
-                    CgroupsChanged();
-                }
+                DropRemoved(registered);
             }
             var live = _cgroups.Values.Select(c => c.Registration).ToHashSet();
             foreach (var (pid, root) in map.Snapshot())
@@ -235,6 +235,17 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
 
     private bool IsMember(RegisteredCgroup registered, int pid) =>
         proc.IsAlive(pid, out _) && proc.TryReadCgroup(pid, out var name) && registered.Covers(new CgroupPath(name, ""));
+
+    /// <summary>True while the registered cgroup's directory is still that cgroup (same id).</summary>
+    private static bool Exists(RegisteredCgroup registered) =>
+        CgroupHierarchy.TryStat(registered.Path, out var id, out _, out _) && id == registered.Id;
+
+    private void DropRemoved(RegisteredCgroup registered)
+    {
+        Log.Information("cgroup {Cgroup} was removed; unregistered", registered.Name);
+        Remove(registered);
+        CgroupsChanged();
+    }
 
     private void Remove(RegisteredCgroup registered)
     {

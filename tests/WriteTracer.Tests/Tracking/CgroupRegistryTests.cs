@@ -156,6 +156,25 @@ public sealed class CgroupRegistryTests : IDisposable
     }
 
     [Fact]
+    public void A_cgroup_created_again_at_a_registered_path_registers_at_once_replacing_the_removed_one()
+    {
+        MakeCgroup("/nginx.service", 100);
+        var first = _cgroups.Register("/nginx.service", Registrant.Operator).Cgroup!;
+        // systemd restarting the unit: the old cgroup goes (moved aside here, so its inode is not reused), a new one comes.
+        Directory.Move(Path.Join(_mount.Path, "nginx.service"), Path.Join(_mount.Path, "old"));
+        _proc.Exit(100);
+        MakeCgroup("/nginx.service", 200);
+
+        var second = _cgroups.Register("/nginx.service", Registrant.Operator);
+
+        Assert.Equal(CgroupRegistrationStatus.Registered, second.Status);
+        Assert.NotEqual(first.Id, second.Cgroup!.Id);
+        Assert.Equal([second.Cgroup], _cgroups.Cgroups());
+        Assert.Equal([second.Cgroup.Id], _cgroupMap.Entries.Keys);
+        Assert.Equal(new Dictionary<int, int> { [200] = second.Cgroup.Registration }, _map.Entries);
+    }
+
+    [Fact]
     public void Restoring_registers_the_saved_cgroups_that_are_still_the_same_ones()
     {
         MakeCgroup("/kept", 100);
