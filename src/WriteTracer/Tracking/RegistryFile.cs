@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Serilog;
 using WriteTracer.Hosting;
 
@@ -126,7 +125,7 @@ internal sealed class RegistryFile(string path)
                 ? $"it was written by a newer write-tracer (format {saved.Version}; this one reads {Version})"
                 : $"its format {saved.Version} is unknown (this tracer reads {Version})";
         }
-        if (saved.Roots.FirstOrDefault(r => r.Pid <= 0 || r.Comm is null || r.RegisteredByUid < 0) is { } bad)
+        if (saved.Roots.FirstOrDefault(r => r.Pid <= 0 || r.Comm is null || r.RegisteredByUid < -1) is { } bad)
         {
             return $"it holds an invalid entry (pid {bad.Pid})";
         }
@@ -135,13 +134,3 @@ internal sealed class RegistryFile(string path)
         return null;
     }
 }
-
-internal sealed record SavedRegistry(int Version, IReadOnlyList<SavedRoot>? Roots);
-
-/// <param name="StartTime">/proc/PID/stat's starttime: with the pid, the process's identity.</param>
-internal sealed record SavedRoot(int Pid, ulong StartTime, string Comm, DateTime RegisteredAt, int RegisteredByUid, bool Administrator);
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
-    RespectRequiredConstructorParameters = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
-[JsonSerializable(typeof(SavedRegistry))]
-internal sealed partial class RegistryJsonContext : JsonSerializerContext;
