@@ -93,6 +93,7 @@ public class SinkFanOutTests
     {
         var fanOut = new SinkFanOut([]);
         var batch = TestBatches.Rent(_pool, TestBatches.Lines("nobody", 2));
+        Assert.Empty(fanOut.Formats);
 
         fanOut.Publish(batch, EventFormat.Json);
 
