@@ -22,8 +22,7 @@ internal sealed class EventPipeline : IRecordConsumer
     /// <param name="formats">The formats to write every event in, each once (none: events are only counted).</param>
     /// <param name="fdPaths">Names each event's fd (--resolve-fds); null leaves events without a path.</param>
     public EventPipeline(WallClock clock, IBatchPublisher publisher, IReadOnlyList<EventFormat> formats, int captureBytes,
-        FdPathResolver? fdPaths = null,
-        int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes)
+        FdPathResolver? fdPaths = null, int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes)
     {
         _clock = clock;
         _fdPaths = fdPaths;

@@ -2,7 +2,10 @@ using WriteTracer.Bpf;
 
 namespace WriteTracer.Events;
 
-/// <summary>The reader thread: the one driver of the pipeline, it polls the ring buffer into it and publishes what it formats.</summary>
+/// <summary>
+/// The reader thread, the pipeline's one driver: each cycle polls the ring buffer into the
+/// pipeline, then publishes what it formatted.
+/// </summary>
 internal sealed class EventReader(RingBuffer ring, EventPipeline pipeline, WallClock clock, Func<bool> isTracing)
 {
     /// <summary>The longest an event waits in the ring when too few arrive to wake the reader.</summary>
