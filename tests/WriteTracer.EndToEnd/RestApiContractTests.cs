@@ -8,7 +8,7 @@ using static WriteTracer.EndToEnd.Infrastructure.ApiTracer;
 
 namespace WriteTracer.EndToEnd;
 
-/// <summary>The REST contract of DESIGN.md against the running tracer: every status code, every body.</summary>
+/// <summary>The REST contract (docs/DESIGN.md, "REST API") against the running tracer: every status code, every body.</summary>
 public sealed class RestApiContractTests
 {
     [RootFact]
@@ -167,15 +167,19 @@ public sealed class RestApiContractTests
         var documented = document.GetProperty("paths").EnumerateObject()
             .SelectMany(path => path.Value.EnumerateObject().Select(operation => $"{operation.Name.ToUpperInvariant()} {path.Name}"))
             .Order().ToList();
-        Assert.Equal(["DELETE /pids/{pid}", "GET /healthz", "GET /pids", "GET /pids/{pid}", "POST /pids"], documented);
+        Assert.Equal(["DELETE /pids/{pid}", "GET /healthz", "GET /pids", "GET /pids/{pid}", "POST /pids", "POST /pids/parent", "POST /pids/self"], documented);
 
         // Every route the server answers is documented, and nothing else answers.
         string[] methods = ["GET", "POST", "PUT", "DELETE", "PATCH"];
-        string[] paths = ["/pids", "/pids/{pid}", "/healthz"];
+        string[] paths = ["/pids", "/pids/{pid}", "/pids/self", "/pids/parent", "/healthz"];
         foreach (var path in paths)
         {
             foreach (var method in methods)
             {
+                if (path is "/pids/self" or "/pids/parent" && method is "GET" or "DELETE")
+                {
+                    continue; // GET /pids/{pid}'s and DELETE /pids/{pid}'s: 'self' is no pid there
+                }
                 using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{pid}", "1"));
                 if (method is "POST" or "PUT" or "PATCH")
                 {
@@ -189,7 +193,14 @@ public sealed class RestApiContractTests
         }
 
         var register = document.GetProperty("paths").GetProperty("/pids").GetProperty("post");
-        Assert.Equal(["201", "400", "404", "409", "413", "415", "507"], register.GetProperty("responses").EnumerateObject().Select(r => r.Name).Order());
+        Assert.Equal(["201", "400", "403", "404", "409", "413", "415", "507"], Statuses(register));
+        foreach (var self in new[] { "/pids/self", "/pids/parent" })
+        {
+            Assert.Equal(["201", "400", "403", "404", "409", "507"], Statuses(document.GetProperty("paths").GetProperty(self).GetProperty("post")));
+        }
+        Assert.Equal(["200", "400", "403", "404"], Statuses(document.GetProperty("paths").GetProperty("/pids/{pid}").GetProperty("delete")));
+        Assert.Equal(["200", "400", "404"], Statuses(document.GetProperty("paths").GetProperty("/pids/{pid}").GetProperty("get")));
+        Assert.Equal(["200", "503"], Statuses(document.GetProperty("paths").GetProperty("/healthz").GetProperty("get")));
         var pid = register.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("properties").GetProperty("pid");
         Assert.Equal("integer", pid.GetProperty("type").GetString());
         var item = document.GetProperty("components").GetProperty("schemas").GetProperty("ProcessResponse").GetProperty("properties");
@@ -241,4 +252,7 @@ public sealed class RestApiContractTests
         }
         return pid;
     }
+
+    private static IEnumerable<string> Statuses(JsonElement operation) =>
+        operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).Order();
 }

@@ -17,6 +17,9 @@ namespace WriteTracer.Api;
 /// <param name="identity">Who the caller is, from the kernel.</param>
 internal sealed class AccessGuard(BearerToken? token, bool loopbackOnly, CallerIdentity identity)
 {
+    /// <summary>Where a request's decision waits for its audit line.</summary>
+    private const string DecisionKey = "write-tracer.decision";
+
     /// <summary>The caller of a request that passed the guard.</summary>
     public static Caller CallerOf(HttpContext context) => context.Features.Get<Caller>() ?? throw new InvalidOperationException("the request did not pass the access guard");
 
@@ -58,8 +61,6 @@ internal sealed class AccessGuard(BearerToken? token, bool loopbackOnly, CallerI
         }
         return result;
     }
-
-    private const string DecisionKey = "write-tracer.decision";
 
     private async Task GuardAsync(HttpContext context, RequestDelegate next)
     {

@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.OpenApi;
 using Serilog;
 using WriteTracer.Cli;
-using WriteTracer.Diagnostics;
 using WriteTracer.Hosting;
 using WriteTracer.Tracking;
 
@@ -43,20 +42,7 @@ internal sealed class RestApi : IAsyncDisposable
         var policy = new AccessPolicy(new ProcFs(), Environment.ProcessId);
         var handlers = new ApiHandlers(pids, cgroups, policy);
         var app = Build(options, handlers, token, new CallerIdentity(new TcpSocketTable(), policy));
-        try
-        {
-            await app.StartAsync();
-        }
-        catch (Exception e) when (e is IOException or SocketException or AddressInUseException)
-        {
-            await app.DisposeAsync();
-            throw new StartupException(DescribeBindFailure(options, e), e);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
+        await EmbeddedServer.StartAsync(app, e => DescribeBindFailure(options, e));
         var access = token is not null ? "bearer token required" : "no token; callers identified by the kernel";
         Log.Information("REST API listening on {Addresses} ({Access})", string.Join(", ", Addresses(options)), access);
         return new RestApi(app, handlers);
@@ -77,10 +63,8 @@ internal sealed class RestApi : IAsyncDisposable
 
     private static WebApplication Build(TracerOptions options, ApiHandlers handlers, BearerToken? token, CallerIdentity identity)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "write-tracer" });
-        Logging.UseForAspNetCore(builder.Logging);
+        var builder = EmbeddedServer.CreateBuilder();
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
-        builder.Services.AddRoutingCore();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = ApiJsonContext.Relaxed.Options.PropertyNamingPolicy;
@@ -95,7 +79,7 @@ internal sealed class RestApi : IAsyncDisposable
             document.Info.Description = "Registers processes whose write(2) calls write-tracer traces.";
             return Task.CompletedTask;
         }));
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 16 * ApiHandlers.MaxBodyBytes;

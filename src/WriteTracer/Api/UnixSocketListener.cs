@@ -32,7 +32,7 @@ internal static class UnixSocketListener
             // first leaves no moment in which another user could connect.
             if (Interop.Libc.FChmod(socket.SafeHandle, (uint)OwnerOnly) != 0)
             {
-                throw Failure(path, $"cannot set its mode: {Interop.Libc.ErrorText(Marshal.GetLastPInvokeError())}");
+                throw Failure(path, $"cannot set its mode: {Marshal.GetLastPInvokeErrorMessage()}");
             }
             socket.Bind(endpoint);
             // Nobody can connect before Kestrel listens, so widening now opens no window.
@@ -64,7 +64,7 @@ internal static class UnixSocketListener
             {
                 return;
             }
-            throw Failure(path, Interop.Libc.ErrorText(errno));
+            throw Failure(path, Marshal.GetPInvokeErrorMessage(errno));
         }
         if ((stat.Mode & Interop.Libc.S_IFMT) != Interop.Libc.S_IFSOCK)
         {

@@ -1,13 +1,12 @@
 using WriteTracer.Bpf;
-using WriteTracer.Sinks;
 using WriteTracer.Tracking;
 
 namespace WriteTracer.Events;
 
 /// <summary>
-/// The reader thread's work per record: decode once, format once per format the sinks
-/// take (one <see cref="EventLane"/> each, usually one), and publish batches to the
-/// sinks. Nothing here allocates per event.
+/// The reader thread's work per record: decode once, format once per format asked for
+/// (one <see cref="EventLane"/> each, usually one), and hand the batches to the
+/// publisher. Nothing here allocates per event.
 /// </summary>
 internal sealed class EventPipeline : IRecordConsumer
 {
@@ -22,16 +21,18 @@ internal sealed class EventPipeline : IRecordConsumer
     private long _capturedBytes;
     private long _malformed;
 
+    /// <param name="formats">The formats to write every event in, each once (none: events are only counted).</param>
     /// <param name="fdPaths">Names each event's fd (--resolve-fds); null leaves events without a path.</param>
     /// <param name="cgroups">Names the registered cgroup of events of cgroup members.</param>
-    public EventPipeline(WallClock clock, SinkFanOut fanOut, int captureBytes, FdPathResolver? fdPaths = null,
-        int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes, CgroupNames? cgroups = null)
+    public EventPipeline(WallClock clock, IBatchPublisher publisher, IReadOnlyList<EventFormat> formats, int captureBytes,
+        FdPathResolver? fdPaths = null, int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes,
+        CgroupNames? cgroups = null)
     {
         _clock = clock;
         _fdPaths = fdPaths;
         _cgroups = cgroups;
-        _lanes = [.. fanOut.Formats.Select(format =>
-            new EventLane(format, fanOut, captureBytes, fdPaths is not null, maxEventsPerBatch, minBatchBytes))];
+        _lanes = [.. formats.Select(format =>
+            new EventLane(format, publisher, captureBytes, fdPaths is not null, maxEventsPerBatch, minBatchBytes))];
     }
 
     /// <summary>Events received from the kernel.</summary>

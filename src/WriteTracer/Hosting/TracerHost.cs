@@ -36,9 +36,9 @@ internal sealed class TracerHost
         var clock = new WallClock();
         var proc = new ProcFs();
         var cgroupNames = new CgroupNames();
-        var pipeline = new EventPipeline(clock, fanOut, _options.CaptureBytes, _options.ResolveFds ? new FdPathResolver() : null,
-            cgroups: cgroupNames);
-        using var ring = new RingBuffer(bpf.EventsMapFd, bpf.EventsRingBytes, pipeline);
+        var pipeline = new EventPipeline(clock, fanOut, fanOut.Formats, _options.CaptureBytes,
+            _options.ResolveFds ? new FdPathResolver() : null, cgroups: cgroupNames);
+        using var ring = new RingBuffer(bpf.EventsMapFd, bpf.EventsRingBytes);
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
         var registry = _options.StateFile is null ? null : new RegistryFile(_options.StateFile);
         var tracing = new TracingDemand(attach => { if (attach) bpf.Attach(); else bpf.Detach(); });

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Serilog;
 using WriteTracer.Hosting;
 
@@ -152,7 +151,7 @@ internal sealed class RegistryFile(string path)
                 ? $"it was written by a newer write-tracer (format {saved.Version}; this one reads {Version})"
                 : $"its format {saved.Version} is unknown (this tracer reads {Version})";
         }
-        if (saved.Roots.FirstOrDefault(r => r.Pid <= 0 || r.Comm is null || r.RegisteredByUid < 0) is { } bad)
+        if (saved.Roots.FirstOrDefault(r => r.Pid <= 0 || r.Comm is null || r.RegisteredByUid < -1) is { } bad)
         {
             return $"it holds an invalid entry (pid {bad.Pid})";
         }
@@ -165,24 +164,3 @@ internal sealed class RegistryFile(string path)
         return null;
     }
 }
-
-/// <summary>What a state file holds.</summary>
-internal sealed record SavedState(IReadOnlyList<RootProcess> Roots, IReadOnlyList<SavedCgroup> Cgroups)
-{
-    public static SavedState Empty { get; } = new([], []);
-}
-
-/// <param name="Cgroups">Absent in files written before cgroups could be registered.</param>
-internal sealed record SavedRegistry(int Version, IReadOnlyList<SavedRoot>? Roots, IReadOnlyList<SavedCgroup>? Cgroups = null);
-
-/// <param name="Path">Relative to the cgroup v2 mount.</param>
-/// <param name="Id">The cgroup id: a directory created again under the path is another cgroup.</param>
-internal sealed record SavedCgroup(string Path, ulong Id, DateTime RegisteredAt, int RegisteredByUid, bool Administrator);
-
-/// <param name="StartTime">/proc/PID/stat's starttime: with the pid, the process's identity.</param>
-internal sealed record SavedRoot(int Pid, ulong StartTime, string Comm, DateTime RegisteredAt, int RegisteredByUid, bool Administrator);
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
-    RespectRequiredConstructorParameters = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
-[JsonSerializable(typeof(SavedRegistry))]
-internal sealed partial class RegistryJsonContext : JsonSerializerContext;

@@ -166,4 +166,68 @@ public sealed class PidManagerRegistrationTests : IDisposable
         Assert.Equal(new Dictionary<int, int> { [300] = 300 }, _map.Entries);
         Assert.True(_tracing);
     }
+
+    [Fact]
+    public void An_unprivileged_registration_flags_its_tree_and_leaves_out_what_its_registrant_may_not_trace()
+    {
+        var uid = Registrant.Operator.Uid;
+        _proc.AddProcess(100, Init, startTime: 10);
+        _proc.AddProcess(101, 100, startTime: 11);
+        // A setuid program below the root, and what it started: the registrant could not strace them.
+        _proc.AddProcess(102, 100, startTime: 12, uid: uid + 1);
+        _proc.AddProcess(103, 102, startTime: 13);
+
+        var registration = _pids.Register(100, new Registrant(uid, Administrator: false));
+
+        Assert.Equal(RegistrationStatus.Registered, registration.Status);
+        Assert.Equal(new Dictionary<int, int> { [100] = 100, [101] = 100 }, _map.Entries);
+        Assert.Equal([100, 101], _map.Unprivileged.Order());
+        Assert.Equal(new Registrant(uid, false), registration.Root!.Registrant);
+
+        _pids.Reconcile(); // the walker keeps leaving them out
+        Assert.Equal(new Dictionary<int, int> { [100] = 100, [101] = 100 }, _map.Entries);
+    }
+
+    [Fact]
+    public void An_administrators_registration_takes_the_whole_tree_unflagged()
+    {
+        _proc.AddProcess(100, Init, startTime: 10);
+        _proc.AddProcess(102, 100, startTime: 12, uid: Registrant.Operator.Uid + 1);
+
+        Assert.Equal(RegistrationStatus.Registered, _pids.Register(100, new Registrant(1000, Administrator: true)).Status);
+
+        Assert.Equal(new Dictionary<int, int> { [100] = 100, [102] = 100 }, _map.Entries);
+        Assert.Empty(_map.Unprivileged);
+    }
+
+    [Fact]
+    public void A_pid_reused_after_the_permission_check_is_not_registered()
+    {
+        _proc.AddProcess(100, Init, startTime: 10);
+
+        Assert.Equal(RegistrationStatus.NotFound, _pids.Register(100, Registrant.Operator, expectedStartTime: 9).Status);
+        Assert.Empty(_map.Entries);
+    }
+
+    [Fact]
+    public void Every_change_of_the_roots_is_reported_and_restore_keeps_only_the_same_processes()
+    {
+        var reported = new List<IReadOnlyList<int>>();
+        var pids = new PidManager(_map, _proc.ProcFs, Self, _ => { }, rootsChanged: roots => reported.Add([.. roots.Select(r => r.Pid)]));
+        _proc.AddProcess(100, Init, startTime: 10);
+        _proc.AddProcess(101, 100, startTime: 11);
+        _proc.AddProcess(200, Init, startTime: 20);
+
+        pids.Restore([
+            new RootProcess(100, 10, "worker", DateTimeOffset.UnixEpoch, new Registrant(7, false)),
+            new RootProcess(200, 19, "worker", DateTimeOffset.UnixEpoch, Registrant.Operator), // reused since
+            new RootProcess(300, 30, "worker", DateTimeOffset.UnixEpoch, Registrant.Operator), // exited
+        ]);
+        Assert.Equal([100], pids.Roots().Select(r => r.Pid));
+        Assert.Equal(new Registrant(7, false), pids.Find(100)!.Registrant);
+        Assert.Equal(new Dictionary<int, int> { [100] = 100 }, _map.Entries); // 101 is not uid 7's
+        pids.Unregister(100);
+
+        Assert.Equal([[100], []], reported);
+    }
 }
