@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Runtime.Versioning;
 using System.Text.Json;
@@ -80,13 +79,11 @@ public sealed class CgroupAuthorizationTests : IDisposable
     public async Task A_member_of_a_cgroup_that_execs_a_setuid_program_is_traced_on_only_when_an_administrator_registered_it(
         string registeredBy, bool tracedAfterExec)
     {
-        var setuidWriter = Path.Combine(_dir, "setuid-writer");
-        File.Copy(Repository.Writer, setuidWriter);
-        File.SetUnixFileMode(setuidWriter, (UnixFileMode)0b100_111_101_101); // 04755, owned by root
+        var setuidWriter = SetuidWriter.CreateIn(_dir);
         using var cgroup = TestCgroup.Create("setuid");
         await cgroup.DelegateAsync(NobodyUid);
         // nobody's shell: one line before the exec, then the setuid-root writer's.
-        using var shell = StartHeldShellAsNobody($"echo before exec; exec {setuidWriter} -n 3");
+        using var shell = NobodyShell.StartHeld($"echo before exec; exec {setuidWriter} -n 3");
         cgroup.Move(shell.Id);
         var metricsPort = ApiTracer.FreePort();
         var port = ApiTracer.FreePort();
@@ -96,13 +93,7 @@ public sealed class CgroupAuthorizationTests : IDisposable
             : AsNobodyAsync($"{port}", "POST", "/cgroups", PathBody(cgroup.Name));
         Assert.Equal(HttpStatusCode.Created, (await register).Status);
 
-        await shell.StandardInput.WriteLineAsync();
-        await shell.StandardInput.FlushAsync();
-        using (var exit = new CancellationTokenSource(Timeout))
-        {
-            await shell.WaitForExitAsync(exit.Token);
-        }
-        Assert.Equal(0, shell.ExitCode);
+        await NobodyShell.RunAsync(shell);
         // A write moved in last: once it is read, every write of the shell's has been.
         using var sentinel = WriterProcess.StartHeld("-n", "1");
         cgroup.Move(sentinel.Pid);
@@ -120,34 +111,6 @@ public sealed class CgroupAuthorizationTests : IDisposable
         var afterExec = Enumerable.Range(0, 3).Select(seq => $"w pid={shell.Id} tid={shell.Id} seq={seq}\n");
         Assert.Equal(tracedAfterExec ? ["before exec\n", .. afterExec] : ["before exec\n"], written);
         Assert.Equal(tracedAfterExec ? 0 : 1, untracked);
-    }
-
-    private static Process StartHeldShellAsNobody(string script)
-    {
-        var start = new ProcessStartInfo("setpriv")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in (string[])[.. Nobody, "/bin/sh", "-c", "read line; " + script])
-        {
-            start.ArgumentList.Add(arg);
-        }
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        // Until setpriv has executed the shell, the process is root's.
-        var deadline = Stopwatch.StartNew();
-        while (!File.ReadAllText($"/proc/{process.Id}/status").Contains($"Uid:\t{NobodyUid}\t", StringComparison.Ordinal))
-        {
-            Assert.True(deadline.Elapsed < Timeout && !process.HasExited, "setpriv did not become nobody");
-            Thread.Sleep(5);
-        }
-        return process;
     }
 
     private static string PathBody(string path) => JsonSerializer.Serialize(new Dictionary<string, string> { ["path"] = path });

@@ -21,14 +21,7 @@ public sealed class PrivilegeGainTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("wt-setuid-").FullName;
     private readonly string _setuidWriter;
 
-    public PrivilegeGainTests()
-    {
-        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101);
-        _setuidWriter = Path.Combine(_dir, "setuid-writer");
-        File.Copy(Repository.Writer, _setuidWriter);
-        // Owned by root (the test's user); 4755: runs with euid 0 whoever executes it.
-        File.SetUnixFileMode(_setuidWriter, (UnixFileMode)0b100_111_101_101);
-    }
+    public PrivilegeGainTests() => _setuidWriter = SetuidWriter.CreateIn(_dir);
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -73,35 +66,13 @@ public sealed class PrivilegeGainTests : IDisposable
     }
 
     /// <summary>A bash of the user nobody that, once released, runs the setuid writer, then the plain one.</summary>
-    private Process StartNobodysShell()
-    {
-        var start = new ProcessStartInfo("setpriv") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in (string[])[.. Nobody, "/bin/bash", "-c",
-            $"read line; {_setuidWriter} -n {SetuidLines} -s {SetuidSize} -c 1; {Repository.Writer} -n {PlainLines} -s {PlainSize}"])
-        {
-            start.ArgumentList.Add(arg);
-        }
-        var shell = Process.Start(start)!;
-        shell.OutputDataReceived += (_, _) => { };
-        shell.BeginOutputReadLine();
-        var deadline = Stopwatch.StartNew();
-        while (!File.ReadAllText($"/proc/{shell.Id}/status").Contains($"Uid:\t{NobodyUid}\t", StringComparison.Ordinal)
-            || File.ReadAllText($"/proc/{shell.Id}/comm") != "bash\n")
-        {
-            Assert.True(deadline.Elapsed < Timeout, "setpriv did not execute bash as nobody");
-            Thread.Sleep(5);
-        }
-        return shell;
-    }
+    private Process StartNobodysShell() => NobodyShell.StartHeld(
+        $"{_setuidWriter} -n {SetuidLines} -s {SetuidSize} -c 1; {Repository.Writer} -n {PlainLines} -s {PlainSize}");
 
     /// <summary>Releases the shell, waits for it, and returns every event once the tracer has them all.</summary>
     private static async Task<IReadOnlyList<JsonElement>> RunAsync(ApiTracer api, Process shell)
     {
-        await shell.StandardInput.WriteLineAsync("go");
-        await shell.StandardInput.FlushAsync();
-        using var cancel = new CancellationTokenSource(Timeout);
-        await shell.WaitForExitAsync(cancel.Token);
-        Assert.Equal(0, shell.ExitCode);
+        await NobodyShell.RunAsync(shell);
         await api.Tracer.WaitForEventsAsync(e => e.GetProperty("count").GetInt32() == PlainSize, PlainLines, Timeout);
         return api.Tracer.Events;
     }

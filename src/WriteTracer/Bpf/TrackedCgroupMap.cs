@@ -10,14 +10,8 @@ internal sealed unsafe class TrackedCgroupMap(int mapFd) : ICgroupMap
     {
         var key = cgroupId;
         var value = new TrackedCgroup { Registration = (uint)registration, Flags = flags, Uid = uid };
-        var result = Interop.Libbpf.MapUpdateElem(mapFd, &key, &value, Interop.Libbpf.BPF_NOEXIST);
-        return -result switch
-        {
-            0 => TrackedMapResult.Added,
-            Interop.Libc.EEXIST => TrackedMapResult.AlreadyPresent,
-            Interop.Libc.E2BIG or Interop.Libc.ENOMEM => TrackedMapResult.Full,
-            var errno => throw BpfException.From($"adding cgroup {cgroupId} to the tracked_cgroups map", errno),
-        };
+        return TrackedProcessMap.Inserted(Interop.Libbpf.MapUpdateElem(mapFd, &key, &value, Interop.Libbpf.BPF_NOEXIST),
+            $"cgroup {cgroupId}", "tracked_cgroups");
     }
 
     public bool Remove(ulong cgroupId)

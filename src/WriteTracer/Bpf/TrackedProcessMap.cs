@@ -16,15 +16,17 @@ internal sealed unsafe class TrackedProcessMap(int mapFd) : ITrackedMap
             Flags = (unprivileged ? TrackedProcess.UnprivilegedFlag : 0)
                 | (CgroupNames.IsCgroupRegistration(rootPid) ? TrackedProcess.CgroupFlag : 0),
         };
-        var result = Interop.Libbpf.MapUpdateElem(mapFd, &key, &value, Interop.Libbpf.BPF_NOEXIST);
-        return -result switch
-        {
-            0 => TrackedMapResult.Added,
-            Interop.Libc.EEXIST => TrackedMapResult.AlreadyPresent,
-            Interop.Libc.E2BIG or Interop.Libc.ENOMEM => TrackedMapResult.Full,
-            var errno => throw BpfException.From($"adding pid {pid} to the tracked map", errno),
-        };
+        return Inserted(Interop.Libbpf.MapUpdateElem(mapFd, &key, &value, Interop.Libbpf.BPF_NOEXIST), $"pid {pid}", "tracked");
     }
+
+    /// <summary>What a BPF_NOEXIST insertion into a hash map did; errors other than "present" and "full" are thrown.</summary>
+    internal static TrackedMapResult Inserted(int result, string what, string map) => -result switch
+    {
+        0 => TrackedMapResult.Added,
+        Interop.Libc.EEXIST => TrackedMapResult.AlreadyPresent,
+        Interop.Libc.E2BIG or Interop.Libc.ENOMEM => TrackedMapResult.Full,
+        var errno => throw BpfException.From($"adding {what} to the {map} map", errno),
+    };
 
     public bool Remove(int pid)
     {
