@@ -201,10 +201,10 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
     /// </summary>
     private TrackedMapResult AddMembers(RegisteredCgroup registered)
     {
-        bool addedAny;
+        List<int> added;
         do
         {
-            addedAny = false;
+            added = [];
             foreach (var pid in CgroupHierarchy.Processes(registered.Path))
             {
                 if (pid == selfPid || map.TryGetRoot(pid, out _) || !MayJoin(registered, pid))
@@ -215,26 +215,27 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
                 {
                     case TrackedMapResult.Full:
                         return TrackedMapResult.Full;
-                    case TrackedMapResult.Added when !IsMember(registered, pid):
-                        // Moved out (or exited) between the listing and the update: the kernel had nothing to untrack then.
-                        map.Remove(pid);
-                        break;
                     case TrackedMapResult.Added:
-                        addedAny = true;
+                        added.Add(pid);
                         break;
                 }
             }
+            // One that moved out between the listing and its addition left nothing for the kernel
+            // to untrack: listed no more, it goes (one that moves out later, the kernel untracks).
+            // The listing, unlike /proc/PID/cgroup, reads the same in any cgroup namespace.
+            var listed = CgroupHierarchy.Processes(registered.Path).ToHashSet();
+            foreach (var pid in added.Where(p => !listed.Contains(p)))
+            {
+                map.Remove(pid);
+            }
         }
-        while (addedAny);
+        while (added.Count > 0);
         return TrackedMapResult.Added;
     }
 
     /// <summary>The kernel's rule (may_join): a non-administrator's registration takes only what its registrant may trace.</summary>
     private bool MayJoin(RegisteredCgroup registered, int pid) =>
         proc.IsAlive(pid, out _) && (registered.Registrant.Administrator || TracePermission.Allows(proc, registered.Registrant.Uid, pid));
-
-    private bool IsMember(RegisteredCgroup registered, int pid) =>
-        proc.IsAlive(pid, out _) && proc.TryReadCgroup(pid, out var name) && registered.Covers(new CgroupPath(name, ""));
 
     /// <summary>True while the registered cgroup's directory is still that cgroup (same id).</summary>
     private static bool Exists(RegisteredCgroup registered) =>

@@ -112,24 +112,6 @@ internal sealed class ProcFs(string root = "/proc")
     /// <summary>Every process id /proc lists.</summary>
     public IReadOnlyList<int> Processes() => NumericEntries(root);
 
-    /// <summary>
-    /// The process's cgroup on the v2 hierarchy (the "0::" line of its cgroup file), relative
-    /// to the mount: "/system.slice/nginx.service". False when unreadable or not on cgroup v2.
-    /// </summary>
-    public bool TryReadCgroup(int pid, out string name)
-    {
-        name = "";
-        foreach (var line in (TryReadText(Path.Combine(root, Number(pid), "cgroup")) ?? "").Split('\n'))
-        {
-            if (line.StartsWith("0::", StringComparison.Ordinal))
-            {
-                name = line[3..];
-                return true;
-            }
-        }
-        return false;
-    }
-
     /// <summary>The largest process id the kernel hands out (sys/kernel/pid_max); the kernel's limit when unreadable.</summary>
     public int PidMax() =>
         int.TryParse(TryReadText(Path.Combine(root, "sys", "kernel", "pid_max")), out var max) && max > 0 ? max : PidMaxLimit;

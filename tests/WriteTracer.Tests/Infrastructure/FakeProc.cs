@@ -69,10 +69,6 @@ internal sealed class FakeProc : IDisposable
         Add(pid, parent: 1, comm: comm, startTime: startTime);
     }
 
-    /// <summary>The process's cgroup on the v2 hierarchy, as its cgroup file shows it ("0::/name").</summary>
-    public void SetCgroup(int pid, string name) =>
-        File.WriteAllText(Path.Combine(ProcessDirectory(pid), "cgroup"), $"1:name=systemd:/\n0::{name}\n");
-
     /// <summary>Replaces a process's stat file with arbitrary text.</summary>
     public void WriteRawStat(int pid, string text)
     {

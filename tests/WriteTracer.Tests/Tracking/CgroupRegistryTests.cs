@@ -64,7 +64,14 @@ public sealed class CgroupRegistryTests : IDisposable
     public void A_process_that_left_the_cgroup_while_it_was_listed_is_not_tracked()
     {
         MakeCgroup("/app", 100, 101);
-        _proc.SetCgroup(101, "/elsewhere");
+        // Moved out right after the registry listed it (and before the kernel had an entry to remove).
+        _map.AfterAdd = pid =>
+        {
+            if (pid == 101)
+            {
+                File.WriteAllText(Path.Join(_mount.Path, "app", "cgroup.procs"), "100\n");
+            }
+        };
 
         var cgroup = _cgroups.Register("/app", Registrant.Operator).Cgroup!;
 
@@ -197,7 +204,7 @@ public sealed class CgroupRegistryTests : IDisposable
 
     private static (CgroupRegistrationStatus, RegisteredCgroup?) Outcome(CgroupRegistration registration) => (registration.Status, registration.Cgroup);
 
-    /// <summary>A cgroup directory listing these processes, which live in the fake /proc and say they are in it.</summary>
+    /// <summary>A cgroup directory listing these processes, which live in the fake /proc.</summary>
     private void MakeCgroup(string name, params int[] pids)
     {
         var directory = Path.Join(_mount.Path, name);
@@ -206,7 +213,6 @@ public sealed class CgroupRegistryTests : IDisposable
         foreach (var pid in pids)
         {
             _proc.Add(pid);
-            _proc.SetCgroup(pid, name);
         }
     }
 
