@@ -271,6 +271,19 @@ public sealed class CgroupTests
     }
 
     [RootFact]
+    public async Task A_cgroup_that_cannot_be_traced_stops_the_start_with_one_line()
+    {
+        var missing = $"wt-test-missing-{Guid.NewGuid():N}";
+
+        var (exitCode, stdout, stderr) = await Shell.ExecAsync(Repository.Tracer, ["--cgroup", missing, "--metrics-port", "0"], Timeout);
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal("", stdout);
+        Assert.EndsWith($"--cgroup {missing}: no such cgroup: {missing}\n", stderr);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains("no such cgroup", StringComparison.Ordinal));
+    }
+
+    [RootFact]
     public async Task Text_events_name_the_cgroup()
     {
         using var cgroup = TestCgroup.Create("text");

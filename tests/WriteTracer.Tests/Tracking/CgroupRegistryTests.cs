@@ -182,6 +182,20 @@ public sealed class CgroupRegistryTests : IDisposable
     }
 
     [Fact]
+    public void A_host_without_cgroup_v2_answers_every_registration_with_one_clear_line()
+    {
+        var cgroups = new CgroupRegistry(hierarchy: null, _map, _cgroupMap, _names, _proc.ProcFs, TracerPid, _tracing.Add);
+
+        var registration = cgroups.Register("system.slice/nginx.service", Registrant.Operator);
+
+        Assert.Equal(CgroupRegistrationStatus.Invalid, registration.Status);
+        Assert.Equal("this host has no cgroup v2 hierarchy (no cgroup2 mount in /proc/self/mountinfo): cgroups can be traced on cgroup v2 (unified or hybrid) hosts only",
+            registration.Describe());
+        Assert.Null(cgroups.Find("system.slice/nginx.service"));
+        Assert.Empty(_tracing);
+    }
+
+    [Fact]
     public void Restoring_registers_the_saved_cgroups_that_are_still_the_same_ones()
     {
         MakeCgroup("/kept", 100);
