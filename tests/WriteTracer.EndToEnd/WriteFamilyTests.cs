@@ -47,15 +47,18 @@ public sealed class WriteFamilyTests
     }
 
     [RootFact]
-    public async Task Every_syscall_names_its_file_with_resolve_fds()
+    public async Task Every_syscall_names_its_file_with_resolve_fds_and_is_counted_by_syscall()
     {
         // Held open until every event is in: a file is named through its writer's /proc entry while that lives.
         using var file = new TempFile();
         using var workload = WriterProcess.StartHeldProgram(Python, ["-B", "-I", "-S", Workload, file.Path, "--held"]);
-        await using var tracer = TracerProcess.Start("--syscalls", "all", "--resolve-fds", "--format", "json", "-p", $"{workload.Pid}");
+        var metricsPort = FreePort.Get();
+        await using var tracer = TracerProcess.Start("--syscalls", "all", "--resolve-fds", "-p", $"{workload.Pid}",
+            "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1");
         await tracer.WaitUntilTracingAsync();
         workload.Release();
         var events = await tracer.WaitForEventsAsync(_ => true, Writers * CallsPerWriter, Timeout);
+        var page = await MetricsPage.ScrapeAsync(metricsPort);
         workload.CloseInput();
         Assert.Equal(0, await workload.WaitForExitAsync(Timeout));
         Assert.Equal(0, await tracer.WaitForExitAsync(Timeout));
@@ -64,6 +67,12 @@ public sealed class WriteFamilyTests
         Assert.Equal(["pwrite64", "pwritev", "pwritev2", "write", "writev"], events.Select(e => e.GetProperty("syscall").GetString()).Distinct().Order());
         Assert.All(tracer.Events, e =>
             Assert.Equal(e.Int("fd") == NullFd ? "/dev/null" : file.Path, e.GetProperty("fd_path").GetString()));
+        // Per writer: 4 write, 4 writev, 2 pwrite64, 2 pwritev, 2 pwritev2.
+        foreach (var (syscall, calls) in new[] { ("write", 4), ("writev", 4), ("pwrite64", 2), ("pwritev", 2), ("pwritev2", 2) })
+        {
+            Assert.Equal(Writers * calls, page[$"write_tracer_syscalls_total{{syscall=\"{syscall}\"}}"]);
+        }
+        Assert.Equal(Writers * CallsPerWriter, page["write_tracer_write_calls_total"]);
     }
 
     [RootFact]
@@ -102,6 +111,40 @@ public sealed class WriteFamilyTests
 
         Assert.Equal(reference.Where(c => c.Syscall is "writev" or "pwritev2").Select(c => Key(c, withResult: false)).Order(),
             events.Select(e => Key(e, withResult: false)).Order());
+    }
+
+    [RootTheory]
+    [InlineData("entry")]
+    [InlineData("exit")]
+    public async Task An_unreadable_buffer_or_iovec_array_is_an_event_without_data_and_counted(string captureAt)
+    {
+        // /dev/null never reads what it is given: writev succeeds with a buffer at address 8, and fails (EFAULT) with its array there.
+        const string script = """
+            import ctypes, os
+            libc = ctypes.CDLL(None, use_errno=True)
+            class Iovec(ctypes.Structure):
+                _fields_ = [("iov_base", ctypes.c_void_p), ("iov_len", ctypes.c_size_t)]
+            fd = os.open("/dev/null", os.O_WRONLY)
+            good = ctypes.create_string_buffer(b"ok", 2)
+            libc.writev(fd, (Iovec * 2)(Iovec(ctypes.addressof(good), 2), Iovec(8, 5)), 2)
+            libc.writev(fd, ctypes.c_void_p(8), 3)
+            """;
+        await using var tracer = TracerProcess.Start("--syscalls", "all", "--capture-at", captureAt, "-f", "3",
+            "--", Python, "-B", "-I", "-S", "-c", script);
+        Assert.Equal(0, await tracer.WaitForExitAsync(Timeout));
+
+        // The second array is unreadable: nothing of it can be summed.
+        Assert.Equal([(7UL, 2), (0UL, 3)], tracer.Events.Select(e => (e.GetProperty("count").GetUInt64(), e.Int("iovcnt"))));
+        if (captureAt == "exit")
+        {
+            Assert.Equal([7L, -14L], tracer.Events.Select(e => e.GetProperty("ret").GetInt64()));
+        }
+        Assert.All(tracer.Events, e =>
+        {
+            Assert.True(e.GetProperty("capture_failed").GetBoolean());
+            Assert.Empty(e.DataBytes());
+        });
+        Assert.Contains("unreadable buffers 2", tracer.Stderr);
     }
 
     /// <summary>The workload under strace: each call of the family, bytes and all.</summary>
