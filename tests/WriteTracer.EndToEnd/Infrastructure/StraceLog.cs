@@ -209,9 +209,9 @@ internal static partial class StraceLog
                 case '"':
                     return String();
                 case '[':
-                    return Sequence('[', ']');
+                    return Items('[', ']', named: false).Select(item => item.Value).ToList();
                 case '{':
-                    return Struct();
+                    return Items('{', '}', named: true).ToDictionary(item => item.Name!, item => item.Value);
                 default:
                     var start = _position;
                     while (_position < text.Length && text[_position] is not (',' or ')' or ']' or '}' or ' '))
@@ -223,14 +223,21 @@ internal static partial class StraceLog
             }
         }
 
-        private List<object> Sequence(char open, char close)
+        /// <summary>An array's values, or with names a struct's fields (name=value), up to the closing bracket.</summary>
+        private List<(string? Name, object Value)> Items(char open, char close, bool named)
         {
             Expect(open);
-            var items = new List<object>();
+            var items = new List<(string?, object)>();
             SkipSpaces();
             while (!AtEnd(close))
             {
-                items.Add(Value());
+                string? name = null;
+                if (named)
+                {
+                    name = Identifier();
+                    Expect('=');
+                }
+                items.Add((name, Value()));
                 SkipSpaces();
                 if (AtEnd(','))
                 {
@@ -240,27 +247,6 @@ internal static partial class StraceLog
             }
             _position++;
             return items;
-        }
-
-        private Dictionary<string, object> Struct()
-        {
-            Expect('{');
-            var fields = new Dictionary<string, object>();
-            SkipSpaces();
-            while (!AtEnd('}'))
-            {
-                var name = Identifier();
-                Expect('=');
-                fields[name] = Value();
-                SkipSpaces();
-                if (AtEnd(','))
-                {
-                    _position++;
-                }
-                SkipSpaces();
-            }
-            _position++;
-            return fields;
         }
 
         /// <summary>A C string as strace escapes it: \xNN, \NNN (octal), \n, \t, \v, \f, \r, \", \\.</summary>
