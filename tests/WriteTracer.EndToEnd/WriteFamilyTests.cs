@@ -147,6 +147,24 @@ public sealed class WriteFamilyTests
         Assert.Contains("unreadable buffers 2", tracer.Stderr);
     }
 
+    [RootFact]
+    public async Task The_text_format_names_each_call_that_is_not_write()
+    {
+        const string script = """
+            import os
+            os.dup2(os.open("/dev/null", os.O_WRONLY), 40)
+            os.write(40, b"w\n")
+            os.writev(40, [b"a", b"b\n"])
+            os.pwrite(40, b"pw\n", 7)
+            """;
+        await using var tracer = TracerProcess.Start("--syscalls", "all", "--format", "text", "-f", $"{NullFd}",
+            "--", Python, "-B", "-I", "-S", "-c", script);
+        Assert.Equal(0, await tracer.WaitForExitAsync(Timeout));
+
+        Assert.Equal(["fd=40 2 \"w\\n\"", "writev fd=40 3 \"ab\\n\" iov=2", "pwrite64 fd=40 3 \"pw\\n\" off=7"],
+            tracer.StdoutLines.Select(line => line[(line.IndexOf("] ", StringComparison.Ordinal) + 2)..]));
+    }
+
     /// <summary>The workload under strace: each call of the family, bytes and all.</summary>
     private static async Task<IReadOnlyList<StraceCall>> StraceAsync()
     {
