@@ -16,6 +16,7 @@ public sealed class EnvironmentOptionsTests
         "--api-token-file", "/etc/wt.token", "-q", "--capture-bytes", "100", "--ring-buffer-mb", "16",
         "--max-tracked-processes", "9", "--attach", "fentry", "--capture-at", "exit", "--log-level", "debug",
         "--format", "text", "--resolve-fds", "--state-file", "/var/lib/wt.json", "--rest-socket-mode", "0666", "--file-mode", "0640",
+        "--syscalls", "pwritev2,write",
     ];
 
     /// <summary>… and once by variable.</summary>
@@ -50,6 +51,7 @@ public sealed class EnvironmentOptionsTests
         ["WRITE_TRACER_STATE_FILE"] = "/var/lib/wt.json",
         ["WRITE_TRACER_REST_SOCKET_MODE"] = "0666",
         ["WRITE_TRACER_FILE_MODE"] = "0640",
+        ["WRITE_TRACER_SYSCALLS"] = "pwritev2,write",
     };
 
     [Fact]
