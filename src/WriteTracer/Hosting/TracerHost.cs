@@ -43,8 +43,9 @@ internal sealed class TracerHost
             tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); }, rootsChanged: registry is null ? null : registry.Save);
         if (registry is not null)
         {
-            pids.Restore(registry.Load());
-            registry.SaveOrFail(pids.Roots());
+            var saved = registry.Load();
+            registry.SaveOrFail(saved); // an unwritable path stops the start-up here, before anything is traced
+            pids.Restore(saved);
         }
         await using var metrics = _options.MetricsPort == 0 ? null : await MetricsServer.StartAsync(
             _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids));
