@@ -4,7 +4,8 @@ namespace WriteTracer.EndToEnd.Infrastructure;
 
 /// <summary>
 /// bin/writer (utilities/writer.c) held at start with -W until the test releases it,
-/// so a tracer can register its pid before the first write.
+/// so a tracer can register its pid before the first write; or another program that
+/// waits for a line on stdin the same way.
 /// </summary>
 internal sealed class WriterProcess : IDisposable
 {
@@ -17,12 +18,12 @@ internal sealed class WriterProcess : IDisposable
     public Process Process => _process;
 
     /// <summary>Starts writer -W with the given options; it writes nothing until <see cref="Release"/>.</summary>
-    public static WriterProcess StartHeld(params string[] args) => StartHeld(Repository.Writer, [], args);
+    public static WriterProcess StartHeld(params string[] args) => StartHeldProgram(Repository.Writer, ["-W", .. args]);
 
     /// <summary>Starts writer -W as the user nobody (setpriv executes it: the pid is the writer's).</summary>
     public static WriterProcess StartHeldAsNobody(params string[] args)
     {
-        var writer = StartHeld("setpriv", [.. ApiClient.Nobody, Repository.Writer], args);
+        var writer = StartHeldProgram("setpriv", [.. ApiClient.Nobody, Repository.Writer, "-W", .. args]);
         // Until setpriv has executed the writer, the pid is root's.
         var deadline = Stopwatch.StartNew();
         while (ReadComm(writer.Pid) != "writer")
@@ -48,7 +49,8 @@ internal sealed class WriterProcess : IDisposable
         }
     }
 
-    private static WriterProcess StartHeld(string program, string[] prefix, string[] args)
+    /// <summary>Starts a program that, like writer -W, waits for a line on stdin before it writes.</summary>
+    public static WriterProcess StartHeldProgram(string program, IReadOnlyList<string> args)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -57,11 +59,6 @@ internal sealed class WriterProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in prefix)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.ArgumentList.Add("-W");
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -80,6 +77,9 @@ internal sealed class WriterProcess : IDisposable
         _process.StandardInput.WriteLine();
         _process.StandardInput.Flush();
     }
+
+    /// <summary>Closes its stdin: a program that waits for end of file there goes on.</summary>
+    public void CloseInput() => _process.StandardInput.Close();
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
