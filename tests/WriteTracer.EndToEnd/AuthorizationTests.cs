@@ -96,6 +96,62 @@ public sealed class AuthorizationTests : IDisposable
     }
 
     [RootFact]
+    public async Task Over_the_socket_a_caller_holding_cap_sys_ptrace_is_an_administrator()
+    {
+        var (tracer, socket) = await StartAsync("socket");
+        await using var running = tracer;
+        using var roots = WriterProcess.StartHeld("-n", "1");
+
+        var (exitCode, stdout, stderr) = await Shell.ExecAsync("setpriv",
+            [.. Nobody, "--inh-caps=+sys_ptrace", "--ambient-caps=+sys_ptrace", Python, "-c",
+                $$"""
+                import http.client, socket
+                class UnixConnection(http.client.HTTPConnection):
+                    def connect(self):
+                        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                        self.sock.connect("{{socket}}")
+                connection = UnixConnection("localhost")
+                connection.request("POST", "/pids", body=b'{"pid": {{roots.Pid}}}', headers={"Content-Type": "application/json"})
+                print(connection.getresponse().status)
+                """], Timeout);
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Equal("201", stdout.Trim());
+        Assert.Equal(new Dictionary<int, int> { [roots.Pid] = roots.Pid }, KernelTrackedMap.Read(tracer.Pid));
+        Assert.Equal(0, await tracer.StopAsync());
+        AssertAudit(tracer.Stderr, $"uid {NobodyUid} pid ", "over the Unix socket (administrator): POST /pids → 201");
+    }
+
+    [RootFact]
+    public async Task The_python_client_traces_its_block_through_the_socket_named_in_the_environment()
+    {
+        var (tracer, socket) = await StartAsync("socket");
+        await using var running = tracer;
+
+        var (exitCode, stdout, stderr) = await Shell.ExecAsync("setpriv",
+            [.. Nobody, Python, "-c",
+                $$"""
+                import json, os, sys
+                sys.path.insert(0, "{{Path.Combine(Repository.Root, "utilities", "python")}}")
+                from writetracer import WriteTracer
+                with WriteTracer().tracing() as registration:
+                    for i in range(4):
+                        os.write(1, f"in the block {i}\n".encode())
+                os.write(1, b"after the block\n")
+                print(json.dumps({"registered": registration["pid"], "own": os.getpid()}))
+                """], Timeout, new Dictionary<string, string> { ["WRITE_TRACER_SOCKET"] = socket });
+
+        Assert.True(exitCode == 0, stderr);
+        var report = System.Text.Json.JsonDocument.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
+        var pid = report.GetProperty("own").GetInt32();
+        Assert.Equal(pid, report.GetProperty("registered").GetInt32());
+        Assert.Equal(0, await tracer.StopAsync());
+        var lines = tracer.Events.Where(e => e.GetProperty("pid").GetInt32() == pid).Select(e => e.GetProperty("data").GetString()).ToList();
+        Assert.Equal(Enumerable.Range(0, 4).Select(i => $"in the block {i}\n"), lines);
+        AssertAudit(tracer.Stderr, $"uid {NobodyUid} pid {pid} over the Unix socket", $"POST /pids/self → 201");
+    }
+
+    [RootFact]
     public async Task The_token_makes_any_caller_an_administrator()
     {
         var tokenFile = Path.Combine(_dir, "token");

@@ -57,7 +57,8 @@ internal sealed class ApiHandlers(PidManager pids, CgroupRegistry cgroups, Acces
         }
         var caller = AccessGuard.CallerOf(context);
         var pid = registerRequest.Pid;
-        if (pid > 0 && caller.Pid is { } callerPid && policy.StatusOf(callerPid) is { } callerStatus && policy.InOtherNamespace(callerStatus))
+        // The pid means a process of the caller's own pid namespace (over TCP, where the tracer can find the caller).
+        if (pid > 0 && ProcessOf(caller) is { } callerPid && policy.StatusOf(callerPid) is { } callerStatus && policy.InOtherNamespace(callerStatus))
         {
             if (policy.Translate(callerPid, callerStatus, pid) is not { } hostPid)
             {
@@ -164,8 +165,7 @@ internal sealed class ApiHandlers(PidManager pids, CgroupRegistry cgroups, Acces
 
     private RegisterOutcome RegisterCaller(Caller caller, bool parent)
     {
-        var holder = caller.Pid ?? (caller.SocketInode is { } inode ? policy.Proc.FindSocketHolder(inode) : null);
-        if (holder is not { } callerPid)
+        if (ProcessOf(caller) is not { } callerPid)
         {
             return BadRequest("the tracer cannot tell which process holds this TCP connection; register through the Unix socket (--rest-socket)");
         }
@@ -182,6 +182,9 @@ internal sealed class ApiHandlers(PidManager pids, CgroupRegistry cgroups, Acces
             : parent ? policy.NamespacePidOf(target, callerStatus) : callerStatus.OwnNamespacePid;
         return Register(caller, target, nsPid);
     }
+
+    /// <summary>The calling process: SO_PEERCRED's over the Unix socket, over TCP the holder of the client's socket when the tracer can see it.</summary>
+    private int? ProcessOf(Caller caller) => caller.Pid ?? (caller.SocketInode is { } inode ? policy.Proc.FindSocketHolder(inode) : null);
 
     /// <summary>Authorizes and registers hostPid; nsPid is its number in the caller's namespace, when that is another.</summary>
     private RegisterOutcome Register(Caller caller, int hostPid, int? nsPid)

@@ -50,9 +50,9 @@ internal sealed class TracerHost
         if (registry is not null)
         {
             var saved = registry.Load();
+            registry.SaveOrFail(saved); // an unwritable path stops the start-up here, before anything is traced
             pids.Restore(saved.Roots);
             cgroups.Restore(saved.Cgroups);
-            registry.SaveOrFail();
         }
         await using var metrics = _options.MetricsPort == 0 ? null : await MetricsServer.StartAsync(
             _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids, cgroups, _options.Syscalls));

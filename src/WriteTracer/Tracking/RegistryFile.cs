@@ -98,13 +98,15 @@ internal sealed class RegistryFile(string path)
         }
     }
 
-    /// <summary>Saves what was last saved now, so that an unwritable path stops the start-up instead of failing later.</summary>
-    public void SaveOrFail()
+    /// <summary>Saves this state now (what was loaded), so that an unwritable path stops the start-up instead of failing later.</summary>
+    public void SaveOrFail(SavedState state)
     {
         try
         {
             lock (_lock)
             {
+                _roots = state.Roots;
+                _cgroups = state.Cgroups;
                 Write();
             }
         }
