@@ -3,6 +3,7 @@ using Serilog;
 using WriteTracer.Api;
 using WriteTracer.Bpf;
 using WriteTracer.Cli;
+using WriteTracer.Diagnostics;
 using WriteTracer.Events;
 using WriteTracer.Metrics;
 using WriteTracer.Sinks;
@@ -62,8 +63,9 @@ internal sealed class TracerHost
         readerThread.Start();
         api?.MarkReady();
         launched?.Release();
-        Log.Information("tracing writes of {Processes} processes ({Threads} threads) via {Hook}; capture {Capture} bytes per write",
-            pids.TrackedProcesses, pids.TrackedThreads, bpf.Hook.ToString().ToLowerInvariant(), _options.CaptureBytes);
+        Log.Information("tracing writes of {Processes:l} ({Threads:l}) via {Hook}; capture {Capture:l} per write",
+            Plural.Count(pids.TrackedProcesses, "process", "processes"), Plural.Count(pids.TrackedThreads, "thread", "threads"), bpf.Hook.ToString().ToLowerInvariant(),
+            Plural.Count(_options.CaptureBytes, "byte", "bytes"));
 
         var exitCode = await SuperviseAsync(pids, launched);
 
@@ -177,8 +179,8 @@ internal sealed class TracerHost
     {
         var drops = string.Join(", ", sinks.Select(s => $"{s.Stage} {s.Dropped}"));
         Log.Information(
-            "captured {Captured} writes ({Bytes} bytes); dropped: kernel {Kernel}{Sinks}; unreadable buffers {ReadFailed}",
-            pipeline.Captured, pipeline.CapturedBytes, bpf.ReadCounter(BpfCounter.RingBufferFull),
+            "captured {Captured:l} ({Bytes:l}); dropped: kernel {Kernel}{Sinks}; unreadable buffers {ReadFailed}",
+            Plural.Count(pipeline.Captured, "write", "writes"), Plural.Count(pipeline.CapturedBytes, "byte", "bytes"), bpf.ReadCounter(BpfCounter.RingBufferFull),
             drops.Length > 0 ? ", " + drops : "", bpf.ReadCounter(BpfCounter.ReadFailed));
     }
 }
