@@ -68,33 +68,66 @@ public sealed class LifecycleTests
         Assert.Equal("ready\n", Assert.Single(tracer.Events).GetProperty("data").GetString());
     }
 
-    [RootFact]
-    public async Task A_second_SIGTERM_kills_a_command_that_ignores_the_first()
+    [RootTheory]
+    [InlineData("TERM", Privileges.SIGTERM, true, "SIGTERM received again; killing /bin/sh")]
+    [InlineData("INT", Privileges.SIGINT, false, "/bin/sh is still running 10 s after being asked to stop; killing it")]
+    public async Task A_command_that_ignores_the_signal_is_killed_by_a_second_one_or_after_the_grace_period(
+        string name, int signal, bool twice, string killing)
     {
-        await using var tracer = TracerProcess.Start("--", "/bin/sh", "-c", "exec > /dev/null; trap '' TERM; echo ready; exec sleep 600");
+        await using var tracer = TracerProcess.Start("--", "/bin/sh", "-c", $"exec > /dev/null; trap '' {name}; echo ready; exec sleep 600");
         var command = await WaitUntilReadyAsync(tracer);
 
-        Privileges.Signal(tracer.Pid, Privileges.SIGTERM);
-        await tracer.WaitForStderrAsync("passed on to /bin/sh", Timeout);
-        Assert.True(IsRunning(command));
-        Privileges.Signal(tracer.Pid, Privileges.SIGTERM);
+        Privileges.Signal(tracer.Pid, signal);
+        if (twice)
+        {
+            await tracer.WaitForStderrAsync("passed on to /bin/sh", Timeout);
+            Assert.True(IsRunning(command));
+            Privileges.Signal(tracer.Pid, signal);
+        }
 
         Assert.Equal(137, await tracer.WaitForExitAsync(Timeout));
-        Assert.Contains("SIGTERM received again; killing /bin/sh", tracer.Stderr);
+        Assert.Contains(killing, tracer.Stderr);
         Assert.False(IsRunning(command));
     }
 
+    /// <summary>Counts the SIGINTs it gets (writing got-N to fd 3) and exits 3 + their number a second after the first.</summary>
+    private const string SigintCounter = """
+        import os, signal, sys, time
+        count = 0
+        def counted(signum, frame):
+            global count
+            count += 1
+            os.write(3, b"got-%d\n" % count)
+        signal.signal(signal.SIGINT, counted)
+        os.write(3, b"ready\n")
+        while count == 0:
+            signal.pause()
+        time.sleep(1)
+        sys.exit(3 + count)
+        """;
+
     [RootFact]
-    public async Task A_command_that_ignores_SIGINT_is_killed_after_the_grace_period()
+    public async Task At_a_terminal_ctrl_c_reaches_the_command_once()
     {
-        await using var tracer = TracerProcess.Start("--", "/bin/sh", "-c", "exec > /dev/null; trap '' INT; echo ready; exec sleep 600");
-        var command = await WaitUntilReadyAsync(tracer);
+        // script(1) runs the tracer on a pseudo-terminal. ^C typed there goes to the terminal's whole
+        // foreground process group, the command included: passed on as well, it would arrive twice.
+        using var directory = new TempFile();
+        File.WriteAllText(Path.Combine(directory.Directory, "counter.py"), SigintCounter);
+        var (exitCode, _, stderr) = await Shell.RunAsync(
+            $$"""
+            cd {{directory.Directory}}
+            {
+                until grep -qs ready events; do sleep 0.1; done
+                printf '\003'
+                until grep -qs "exited with code" log; do sleep 0.1; done
+            } | script -qefc '"$TRACER" --metrics-port 0 -f 3 -- /usr/bin/python3 counter.py 3> /dev/null > events 2> log' /dev/null
+            """, Timeout);
 
-        Privileges.Signal(tracer.Pid, Privileges.SIGINT);
-
-        Assert.Equal(137, await tracer.WaitForExitAsync(Timeout));
-        Assert.Contains("/bin/sh is still running 10 s after being asked to stop; killing it", tracer.Stderr);
-        Assert.False(IsRunning(command));
+        var log = File.ReadAllText(Path.Combine(directory.Directory, "log"));
+        Assert.True(exitCode == 4, $"exit code {exitCode}\n{stderr}\n{log}");
+        Assert.Contains("SIGINT received; not passed on: /usr/bin/python3 is in the terminal's foreground process group", log);
+        var events = File.ReadAllLines(Path.Combine(directory.Directory, "events")).Select(l => JsonDocument.Parse(l).RootElement);
+        Assert.Equal(["ready\n", "got-1\n"], events.Select(e => e.GetProperty("data").GetString()));
     }
 
     [RootFact]
