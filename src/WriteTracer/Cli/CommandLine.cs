@@ -206,7 +206,7 @@ internal sealed class CommandLine
 
     private readonly Argument<string[]> _command = new("COMMAND")
     {
-        Description = "After --: a command to launch and trace from its first instruction; write-tracer exits with its exit code",
+        Description = "After --: a command to launch and trace from its first instruction; write-tracer passes its signals on and exits with the command's exit code",
         Arity = ArgumentArity.ZeroOrMore,
     };
 
