@@ -69,8 +69,8 @@ internal sealed class TracerHost
         api?.MarkReady();
         launched?.Release();
         Log.Information("tracing writes of {Processes:l} ({Threads:l}) via {Hook}; capture {Capture:l} per write",
-            Plural.Count(pids.TrackedProcesses, "process", "processes"), Plural.Count(pids.TrackedThreads, "thread", "threads"), bpf.Hook.ToString().ToLowerInvariant(),
-            Plural.Count(_options.CaptureBytes, "byte", "bytes"));
+            Plural.Count(pids.TrackedProcesses, "process", "processes"), Plural.Count(pids.TrackedThreads, "thread", "threads"),
+            bpf.Hook.ToString().ToLowerInvariant(), Plural.Count(_options.CaptureBytes, "byte", "bytes"));
 
         var exitCode = await SuperviseAsync(pids, launched);
 
