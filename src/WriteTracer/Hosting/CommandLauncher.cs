@@ -185,7 +185,14 @@ internal sealed class CommandLauncher : IDisposable
     /// <summary>Kills the command if it still runs (tracing could not be set up, or the tracer failed): it never outlives the tracer.</summary>
     public void Dispose()
     {
-        _killTimer.Dispose();
+        // A kill-timer callback still running would find the process disposed.
+        using (var callbacksDone = new ManualResetEvent(false))
+        {
+            if (_killTimer.Dispose(callbacksDone))
+            {
+                callbacksDone.WaitOne();
+            }
+        }
         if (!Process.HasExited)
         {
             Send(Interop.Libc.SIGKILL);
