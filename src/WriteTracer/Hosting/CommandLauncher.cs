@@ -49,7 +49,7 @@ internal sealed class CommandLauncher : IDisposable
         {
             var errno = Marshal.GetLastPInvokeError();
             directory.Delete(recursive: true);
-            throw new StartupException($"cannot launch {command[0]}: mkfifo failed: {Interop.Libc.ErrorText(errno)}");
+            throw new StartupException($"cannot launch {command[0]}: mkfifo failed: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         // $1 is the FIFO, then the command; $0 names the shell in its error messages.
@@ -80,7 +80,7 @@ internal sealed class CommandLauncher : IDisposable
             process.Kill();
             process.Dispose();
             directory.Delete(recursive: true);
-            throw new StartupException($"cannot launch {command[0]}: pidfd_open failed: {Interop.Libc.ErrorText(errno)}");
+            throw new StartupException($"cannot launch {command[0]}: pidfd_open failed: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
         return new CommandLauncher(process, pidFd, command[0], directory.FullName, fifo);
     }
@@ -150,7 +150,7 @@ internal sealed class CommandLauncher : IDisposable
         if (Interop.Libc.PidFdSendSignal(_pidFd, signal) != 0
             && Marshal.GetLastPInvokeError() is var errno and not Interop.Libc.ESRCH)
         {
-            Log.Error("cannot signal {Command}: {Error}", _name, Interop.Libc.ErrorText(errno));
+            Log.Error("cannot signal {Command}: {Error}", _name, Marshal.GetPInvokeErrorMessage(errno));
         }
     }
 

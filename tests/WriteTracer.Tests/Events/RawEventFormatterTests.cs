@@ -1,6 +1,5 @@
 using WriteTracer.Bpf;
 using WriteTracer.Events;
-using WriteTracer.Sinks;
 using WriteTracer.Tests.Infrastructure;
 
 namespace WriteTracer.Tests.Events;
@@ -31,14 +30,11 @@ public sealed class RawEventFormatterTests
     }
 
     [Fact]
-    public void The_pipeline_hands_raw_sinks_the_writes_back_to_back_and_json_sinks_their_lines()
+    public void The_pipeline_publishes_raw_writes_back_to_back_and_json_as_lines()
     {
-        using var json = new RecordingSink(format: EventFormat.Json);
-        using var raw = new RecordingSink(format: EventFormat.Raw);
-        var fanOut = new SinkFanOut([json, raw]);
-        json.Start();
-        raw.Start();
-        var pipeline = new EventPipeline(new WallClock(0), fanOut, captureBytes: 16, maxEventsPerBatch: 4, minBatchBytes: 0);
+        var published = new RecordingPublisher();
+        var pipeline = new EventPipeline(new WallClock(0), published, [EventFormat.Json, EventFormat.Raw],
+            captureBytes: 16, maxEventsPerBatch: 4, minBatchBytes: 0);
         var writes = Enumerable.Range(0, 10).Select(i => new byte[] { (byte)i, 0xFF, (byte)'\n', 0x00 }[..(i % 4 + 1)]).ToList();
 
         foreach (var write in writes)
@@ -46,10 +42,10 @@ public sealed class RawEventFormatterTests
             pipeline.OnRecord(Records.Write(write));
         }
         pipeline.Flush();
-        fanOut.Complete(Poll.Limit);
 
-        Assert.Equal(writes.SelectMany(w => w), raw.Batches.SelectMany(b => b.Bytes));
-        Assert.Equal(10, json.Events.Count);
-        Assert.All(json.Events, e => Assert.StartsWith("{\"time\":", e.Line));
+        Assert.Equal(writes.SelectMany(w => w), published.Batches(EventFormat.Raw).SelectMany(b => b.Bytes));
+        Assert.Equal([4, 4, 2], published.Batches(EventFormat.Raw).Select(b => b.Count));
+        Assert.Equal(10, published.Events().Count);
+        Assert.All(published.Events(), e => Assert.StartsWith("{\"time\":", e.Line));
     }
 }

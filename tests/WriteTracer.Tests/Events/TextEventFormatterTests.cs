@@ -141,34 +141,17 @@ public class TextEventFormatterTests
         Assert.Equal(bytes, Unescape(quoted));
     }
 
-    [Fact]
-    public void A_write_larger_than_its_capture_is_marked_with_an_ellipsis_after_the_quote()
+    [Theory]
+    [InlineData(4096UL, "abc", 0u, "fd=1 4096 \"abc\"...")]                               // larger than its capture: an ellipsis after the quote
+    [InlineData(300UL, "", 0u, "fd=1 300 \"\"...")]                                       // nothing captured of it
+    [InlineData(3UL, "abc", 0u, "fd=1 3 \"abc\"")]                                        // captured whole: no ellipsis
+    [InlineData(0UL, "", 0u, "fd=1 0 \"\"")]                                              // an empty write: an empty string
+    [InlineData(64UL, "", WriteEvent.ReadFailedFlag, "fd=1 64 \"\"... <capture failed>")] // an unreadable buffer
+    public void The_size_asked_for_and_the_quoted_bytes_say_what_was_not_captured(ulong count, string data, uint flags, string tail)
     {
-        Assert.EndsWith("""
-            fd=1 4096 "abc"...
-            """, Format(Records.Header(count: 4096, captured: 3), "abc"u8));
-        Assert.EndsWith("""
-            fd=1 300 ""...
-            """, Format(Records.Header(count: 300, captured: 0), []));
-        Assert.EndsWith("""
-            fd=1 3 "abc"
-            """, Format(Records.Header(count: 3, captured: 3), "abc"u8));
-    }
+        var bytes = Encoding.UTF8.GetBytes(data);
 
-    [Fact]
-    public void An_empty_write_shows_an_empty_string()
-    {
-        Assert.EndsWith("""
-            fd=1 0 ""
-            """, Format(Records.Header(count: 0, captured: 0), []));
-    }
-
-    [Fact]
-    public void An_unreadable_buffer_is_marked_capture_failed()
-    {
-        Assert.EndsWith("""
-            fd=1 64 ""... <capture failed>
-            """, Format(Records.Header(count: 64, captured: 0, flags: WriteEvent.ReadFailedFlag), []));
+        Assert.EndsWith(tail, Format(Records.Header(count: count, captured: (uint)bytes.Length, flags: flags), bytes));
     }
 
     [Theory]

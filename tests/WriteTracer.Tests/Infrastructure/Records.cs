@@ -7,7 +7,7 @@ namespace WriteTracer.Tests.Infrastructure;
 /// <summary>Synthetic ring-buffer records: a <see cref="WriteEvent"/> header followed by the captured bytes.</summary>
 internal static class Records
 {
-    /// <summary>2026-11-22T04:18:40.123456789Z, the time of DESIGN.md's example event, in Unix nanoseconds.</summary>
+    /// <summary>2026-11-22T04:18:40.123456789Z, the time of the example event in docs/DESIGN.md ("Event"), in Unix nanoseconds.</summary>
     public static readonly long DesignExampleTime =
         (new DateTime(2026, 11, 22, 4, 18, 40, DateTimeKind.Utc) - DateTime.UnixEpoch).Ticks * 100 + 123_456_789;
 
