@@ -15,10 +15,11 @@ internal sealed class EventLane
     private EventBatch _batch;
 
     /// <param name="minBatchBytes">A batch holds at least this many bytes, and at least four of the longest lines.</param>
-    public EventLane(EventFormat format, IBatchPublisher publisher, int captureBytes, bool withFdPath, int maxEventsPerBatch, int minBatchBytes)
+    public EventLane(EventFormat format, IBatchPublisher publisher, int captureBytes, bool withFdPath, int maxEventsPerBatch, int minBatchBytes,
+        bool nameSyscalls)
     {
         Format = format;
-        _formatter = IEventFormatter.Create(format);
+        _formatter = IEventFormatter.Create(format, nameSyscalls);
         _publisher = publisher;
         _maxLineLength = _formatter.MaxLength(captureBytes, withFdPath);
         _pool = new EventBatchPool(Math.Max(minBatchBytes, 4 * _maxLineLength), maxEventsPerBatch);

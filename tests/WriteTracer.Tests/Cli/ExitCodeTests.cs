@@ -33,6 +33,7 @@ public partial class ExitCodeTests
         { ["-p", NoSuchPid, "--capture-bytes", "16385"], "--capture-bytes" },
         { ["-p", NoSuchPid, "-l", "ftp://loki"], "--loki-endpoint" },
         { ["-p", NoSuchPid, "--log-level", "loud"], "--log-level" },
+        { ["-p", NoSuchPid, "--syscalls", "write,read"], "--syscalls: 'read' is not one of write, writev, pwrite64, pwritev, pwritev2, all" },
     };
 
     [Theory]
@@ -79,6 +80,7 @@ public partial class ExitCodeTests
     [InlineData("--format", "json")]
     [InlineData("--attach", "tracepoint")]
     [InlineData("--capture-at", "entry")]
+    [InlineData("--syscalls", "write")]
     [InlineData("--log-level", "info")]
     public void Help_shows_the_defaults_of_the_design(string option, string value)
     {

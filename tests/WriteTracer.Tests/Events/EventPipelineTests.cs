@@ -109,6 +109,21 @@ public sealed class EventPipelineTests
     }
 
     [Fact]
+    public void Events_are_counted_by_syscall_and_a_record_naming_no_call_of_the_family_is_malformed()
+    {
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), _published, [EventFormat.Json], captureBytes: 8, nameSyscalls: true);
+        byte[] Of(WriteSyscall syscall) => Records.Record(Records.Header(count: 2, captured: 2, syscall: syscall), "ok"u8);
+
+        Feed(pipeline, [Of(WriteSyscall.Writev), Of(WriteSyscall.Write), Of(WriteSyscall.Writev), Of(WriteSyscall.Pwritev2),
+            Of((WriteSyscall)WriteSyscalls.All.Count)]);
+
+        Assert.Equal([1, 2, 0, 0, 1], WriteSyscalls.All.Select(pipeline.CapturedOf));
+        Assert.Equal(4, pipeline.Captured);
+        Assert.Equal(1, pipeline.Malformed);
+        Assert.Equal(["writev", "write", "writev", "pwritev2"], _published.Events().Select(e => Syscall(e.Line)));
+    }
+
+    [Fact]
     public void Flushing_with_nothing_pending_publishes_nothing()
     {
         var pipeline = Pipeline(capture: 8, maxEvents: 16);
@@ -181,6 +196,12 @@ public sealed class EventPipelineTests
     {
         using var json = JsonDocument.Parse(line);
         return json.RootElement.TryGetProperty("fd_path", out var path) ? path.GetString() : null;
+    }
+
+    private static string? Syscall(string line)
+    {
+        using var json = JsonDocument.Parse(line);
+        return json.RootElement.GetProperty("syscall").GetString();
     }
 
     private static string? Data(string line)
