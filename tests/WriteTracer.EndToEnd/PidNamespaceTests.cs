@@ -78,7 +78,7 @@ public sealed class PidNamespaceTests : IDisposable
         var sleeperHostPid = registered.GetProperty("body").GetProperty("pid").GetInt32();
         Assert.Equal(sleeperNsPid, registered.GetProperty("body").GetProperty("ns_pid").GetInt32());
         Assert.NotEqual(sleeperNsPid, sleeperHostPid);
-        Assert.Equal($"tracking process {sleeperHostPid} (sleep) with 1 threads in 1 processes",
+        Assert.Equal($"tracking process {sleeperHostPid} (sleep) with 1 thread in 1 process",
             registered.GetProperty("body").GetProperty("message").GetString());
         var absent = byPid.GetProperty("absent");
         Assert.Equal(404, absent.GetProperty("status").GetInt32());
