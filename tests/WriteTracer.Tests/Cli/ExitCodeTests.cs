@@ -149,7 +149,10 @@ public partial class ExitCodeTests
         return options;
     }
 
-    private static Result Run(params string[] args)
+    private static Result Run(params string[] args) => Run(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs the binary with these variables added to the environment.</summary>
+    private static Result Run(Dictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo(Repository.Tracer)
         {
@@ -157,6 +160,10 @@ public partial class ExitCodeTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
