@@ -18,7 +18,9 @@ DOTNET_FLAGS := --nologo -v quiet -c $(CONFIG)
 UTILITIES  := $(BIN)/writer $(BIN)/echopid
 # What `make bench` compares against and runs with (Debian packages).
 BENCH_APT_PACKAGES := strace bpftrace python3
-SOURCES    := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props
+# Not what builds generate under obj/ and bin/: a test build rewrites those, and they would make the
+# native binary look out of date (a second compile ahead of time within one `make test`).
+SOURCES    := $(shell find src -name obj -prune -o -name bin -prune -o \( -name '*.cs' -o -name '*.csproj' \) -print) Directory.Build.props
 # bin/write-tracer is compiled to native code (Native AOT) for this machine's architecture, the
 # kernel program embedded: the one binary the tests run and `make install` installs.
 RID        := linux-$(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
