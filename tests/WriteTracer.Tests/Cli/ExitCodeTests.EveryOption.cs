@@ -32,6 +32,7 @@ public partial class ExitCodeTests
         ["--format"] = "xml",
         ["--capture-bytes"] = "16385",
         ["--resolve-fds"] = null,
+        ["--syscalls"] = "write,read",
         ["--ring-buffer-mb"] = "3",
         ["--max-tracked-processes"] = "0",
         ["--attach"] = "kprobe",
