@@ -278,7 +278,8 @@ static __always_inline int on_write_entry(__s32 fd, const void *buf, __u64 reque
 
 	if (!select_write(&call, fd, buf, requested))
 		return 0;
-	held = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	held = cfg.fail_pending ? NULL :
+		bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!held) {
 		count(WT_COUNTER_PENDING_FULL);
 		return 0;

@@ -13,15 +13,16 @@ namespace WriteTracer.Hosting;
 /// <summary>
 /// One run of the tracer: loads the kernel side, wires reader → formatter → sinks,
 /// registers what the command line names, and shuts down in the order that loses
-/// nothing: detach, drain the ring, flush the sinks.
+/// nothing: detach, drain the ring, let the sinks deliver (up to --shutdown-timeout).
 /// </summary>
 internal sealed class TracerHost
 {
-    private static readonly TimeSpan FlushDeadline = TimeSpan.FromSeconds(1.5);
-
     private readonly TracerOptions _options;
     private readonly CancellationTokenSource _stop = new();
+    /// <summary>A signal while stopping: end the wait for the sinks at once.</summary>
+    private readonly CancellationTokenSource _stopNow = new();
     private volatile bool _readerFailed;
+    private volatile bool _stopping;
 
     private TracerHost(TracerOptions options) => _options = options;
 
@@ -74,8 +75,9 @@ internal sealed class TracerHost
         bpf.Detach();
         stopReader.Cancel();
         readerThread.Join();
-        fanOut.Complete(FlushDeadline);
-        LogSummary(pipeline, bpf, sinks);
+        _stopping = true;
+        fanOut.Complete(_options.ShutdownTimeout, _stopNow.Token);
+        Log.Information("{Summary}", RunSummary.Format(pipeline, bpf.ReadCounter, sinks));
         foreach (var sink in sinks)
         {
             sink.Dispose();
@@ -139,7 +141,8 @@ internal sealed class TracerHost
                 MaxTrackedProcesses: _options.MaxTrackedProcesses,
                 Hook: _options.Attach,
                 CaptureAt: _options.CaptureAt,
-                ResolveFds: _options.ResolveFds));
+                ResolveFds: _options.ResolveFds,
+                FailPending: Environment.GetEnvironmentVariable(BpfOptions.FailPendingVariable) == "1"));
         }
         catch (BpfException e)
         {
@@ -169,16 +172,13 @@ internal sealed class TracerHost
     private void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true;
+        if (_stopping || _stop.IsCancellationRequested)
+        {
+            Log.Information("{Signal} received again; stopping without waiting for the sinks", context.Signal);
+            _stopNow.Cancel();
+            return;
+        }
         Log.Information("{Signal} received; stopping", context.Signal);
         _stop.Cancel();
-    }
-
-    private static void LogSummary(EventPipeline pipeline, BpfTracer bpf, IReadOnlyList<EventSink> sinks)
-    {
-        var drops = string.Join(", ", sinks.Select(s => $"{s.Stage} {s.Dropped}"));
-        Log.Information(
-            "captured {Captured} writes ({Bytes} bytes); dropped: kernel {Kernel}{Sinks}; unreadable buffers {ReadFailed}",
-            pipeline.Captured, pipeline.CapturedBytes, bpf.ReadCounter(BpfCounter.RingBufferFull),
-            drops.Length > 0 ? ", " + drops : "", bpf.ReadCounter(BpfCounter.ReadFailed));
     }
 }

@@ -1,11 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
+using Prometheus;
 using WriteTracer.Diagnostics;
 using WriteTracer.Hosting;
 
 namespace WriteTracer.Metrics;
 
-/// <summary>The Prometheus endpoint: GET /metrics on its own small Kestrel server.</summary>
+/// <summary>
+/// The Prometheus endpoint: GET /metrics on its own small Kestrel server, served by
+/// prometheus-net, which answers in OpenMetrics when the scraper asks for it (Accept) and
+/// in the text format 0.0.4 otherwise.
+/// </summary>
 internal sealed class MetricsServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -20,7 +25,7 @@ internal sealed class MetricsServer : IAsyncDisposable
         builder.Services.AddRoutingCore();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(address, port));
         var app = builder.Build();
-        app.MapGet("/metrics", () => Results.Text(metrics.Render(), PrometheusTextWriter.ContentType));
+        app.MapMetrics(settings => settings.Registry = metrics.Registry, "/metrics");
         try
         {
             await app.StartAsync();

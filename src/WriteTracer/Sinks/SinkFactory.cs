@@ -26,7 +26,8 @@ internal static class SinkFactory
         }
         if (options.LokiEndpoint is { } endpoint)
         {
-            var client = new LokiPushClient(endpoint, options.LokiLabels, options.LokiTenant, Environment.MachineName);
+            var client = new LokiPushClient(endpoint, options.LokiLabels, options.LokiTenant, Environment.MachineName,
+                rootPidLabel: options.LokiRootPidLabel);
             Log.Information("pushing events to Loki at {Endpoint}", client.Endpoint);
             sinks.Add(new LokiSink(client, options.LokiQueueEvents, LokiSink.DefaultGiveUpAfter));
         }
