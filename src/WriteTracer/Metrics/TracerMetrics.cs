@@ -34,6 +34,7 @@ internal sealed class TracerMetrics
     private readonly Gauge _queued;
     private readonly Dictionary<string, Counter> _kernelFamilies = [];
     private readonly Counter _malformed;
+    private readonly LokiSink? _loki;
     private readonly Counter? _lokiPushes;
     private readonly Gauge _residentMemory;
     private readonly Gauge _openFds;
@@ -74,7 +75,8 @@ internal sealed class TracerMetrics
         }
         _malformed = metrics.CreateCounter("write_tracer_malformed_records_total",
             "Ring-buffer records too short to be events (never expected)");
-        if (sinks.OfType<LokiSink>().Any())
+        _loki = sinks.OfType<LokiSink>().FirstOrDefault();
+        if (_loki is not null)
         {
             _lokiPushes = metrics.CreateCounter("write_tracer_loki_pushes_total",
                 "Pushes to Loki by result: ok (accepted), retry (an attempt failed and was retried), failed (given up: its events are dropped), unconfirmed (no answer before the shutdown timeout: its events are unconfirmed)",
@@ -88,8 +90,7 @@ internal sealed class TracerMetrics
             new HistogramConfiguration { LabelNames = ["stage"], Buckets = DelayBuckets });
         foreach (var sink in sinks)
         {
-            var stage = delay.WithLabels(sink.Stage);
-            sink.BatchDelayObserver = stage.Observe;
+            sink.BatchDelayObserver = delay.WithLabels(sink.Stage).Observe;
         }
         Registry.AddBeforeCollectCallback(Update);
     }
@@ -119,12 +120,12 @@ internal sealed class TracerMetrics
             _queued.WithLabels(sink.Stage).Set(sink.QueuedEvents);
         }
         _malformed.IncTo(_pipeline.Malformed);
-        if (_lokiPushes is not null && _sinks.OfType<LokiSink>().First() is var loki)
+        if (_loki is not null && _lokiPushes is not null)
         {
-            _lokiPushes.WithLabels("ok").IncTo(loki.PushesAccepted);
-            _lokiPushes.WithLabels("retry").IncTo(loki.PushesRetried);
-            _lokiPushes.WithLabels("failed").IncTo(loki.PushesFailed);
-            _lokiPushes.WithLabels("unconfirmed").IncTo(loki.PushesUnconfirmed);
+            _lokiPushes.WithLabels("ok").IncTo(_loki.PushesAccepted);
+            _lokiPushes.WithLabels("retry").IncTo(_loki.PushesRetried);
+            _lokiPushes.WithLabels("failed").IncTo(_loki.PushesFailed);
+            _lokiPushes.WithLabels("unconfirmed").IncTo(_loki.PushesUnconfirmed);
         }
         _residentMemory.Set(Environment.WorkingSet);
         _openFds.Set(Directory.EnumerateFileSystemEntries("/proc/self/fd").Count());

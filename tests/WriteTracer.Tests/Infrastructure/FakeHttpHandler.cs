@@ -37,7 +37,8 @@ internal sealed class FakeHttpHandler(Func<int, CancellationToken, HttpResponseM
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using var body = new MemoryStream();
-        request.Content?.ReadAsStream(cancellationToken).CopyTo(body);
+        // As the HTTP stack sends it: the content serializes itself to the connection.
+        request.Content?.CopyTo(body, null, cancellationToken);
         int index;
         lock (_requests)
         {

@@ -197,13 +197,18 @@ internal sealed partial class LokiPushClient : IDisposable
         gzip.Write(_json, 0, w.Position);
     }
 
+    /// <summary>
+    /// Whether the last <see cref="Send"/> began sending its body: from then on, a push that gets
+    /// no answer may have been stored.
+    /// </summary>
+    public bool LastBodySent { get; private set; }
+
     /// <summary>Sends the body <see cref="Encode"/> built; cancel aborts it (OperationCanceledException).</summary>
     public LokiPushResult Send(CancellationToken cancel)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
-        {
-            Content = new ByteArrayContent(_body.GetBuffer(), 0, (int)_body.Length),
-        };
+        var content = new PushContent(_body.GetBuffer(), (int)_body.Length);
+        LastBodySent = false;
+        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = content };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Content.Headers.ContentEncoding.Add("gzip");
         request.Headers.Authorization = _authorization;
@@ -216,7 +221,7 @@ internal sealed partial class LokiPushClient : IDisposable
         timeout.CancelAfter(RequestTimeout);
         try
         {
-            using var response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            using var response = Send(request, content, timeout.Token);
             if (response.IsSuccessStatusCode)
             {
                 return LokiPushResult.Accepted;
@@ -229,7 +234,8 @@ internal sealed partial class LokiPushClient : IDisposable
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
-            return LokiPushResult.NoAnswer($"no response within {RequestTimeout.TotalSeconds:0} s");
+            var reason = $"no response within {RequestTimeout.TotalSeconds:0} s";
+            return content.Sent ? LokiPushResult.NoAnswer(reason) : LokiPushResult.Retry(reason);
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
@@ -241,6 +247,39 @@ internal sealed partial class LokiPushClient : IDisposable
     {
         _http.Dispose();
         _body.Dispose();
+    }
+
+    private HttpResponseMessage Send(HttpRequestMessage request, PushContent content, CancellationToken cancel)
+    {
+        try
+        {
+            return _http.Send(request, HttpCompletionOption.ResponseHeadersRead, cancel);
+        }
+        finally
+        {
+            LastBodySent = content.Sent;
+        }
+    }
+
+    /// <summary>The gzip body, noting when the HTTP stack starts writing it to the connection.</summary>
+    private sealed class PushContent(byte[] buffer, int count) : ByteArrayContent(buffer, 0, count)
+    {
+        public bool Sent { get; private set; }
+
+        protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            Sent = true;
+            base.SerializeToStream(stream, context, cancellationToken);
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            Sent = true;
+            return base.SerializeToStreamAsync(stream, context, cancellationToken);
+        }
     }
 
     /// <summary>

@@ -145,7 +145,8 @@ internal sealed class LokiSink : EventSink
             }
             catch (OperationCanceledException)
             {
-                GiveUp(events, "the shutdown timeout passed before Loki answered", unanswered: true);
+                GiveUp(events, _client.LastBodySent ? "the shutdown timeout passed before Loki answered"
+                    : "the shutdown timeout passed before the push went out", unanswered || _client.LastBodySent);
                 return;
             }
             catch (Exception e)

@@ -86,6 +86,22 @@ public class LokiSinkTests
     }
 
     [Fact]
+    public void A_push_cut_off_before_its_body_went_out_is_dropped_not_unconfirmed()
+    {
+        var handler = new ConnectingForever();
+        var sink = new LokiSink(new LokiPushClient(Endpoint, [], null, "box", handler), 1000, TimeSpan.FromMinutes(5));
+        sink.Start();
+
+        Offer(sink, 5);
+        Poll.Until(() => handler.Attempts == 1, "the push attempted");
+        sink.Complete(TimeSpan.FromMilliseconds(300));
+
+        Assert.Equal((0L, 5L, 0L), (sink.Delivered, sink.Dropped, sink.Unconfirmed));
+        Assert.Equal((1, 0), (sink.PushesFailed, sink.PushesUnconfirmed));
+        sink.Dispose();
+    }
+
+    [Fact]
     public async Task Stopping_now_ends_the_wait_for_an_unanswered_push_at_once()
     {
         var handler = new FakeHttpHandler((_, cancel) => FakeHttpHandler.Never(cancel));
@@ -163,6 +179,24 @@ public class LokiSinkTests
 
         Assert.Single(handler.Requests);
         sink.Complete(Deadline);
+    }
+
+    /// <summary>A connection that never opens: the body is never sent.</summary>
+    private sealed class ConnectingForever : HttpMessageHandler
+    {
+        private int _attempts;
+
+        public int Attempts => Volatile.Read(ref _attempts);
+
+        protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _attempts);
+            cancellationToken.WaitHandle.WaitOne();
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(Send(request, cancellationToken));
     }
 
     private static List<JsonElement> Entries(byte[] gzip)
