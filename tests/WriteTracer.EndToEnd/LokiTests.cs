@@ -89,7 +89,10 @@ public sealed class LokiTests
         using var directory = new TempFile();
         var metricsPort = FreePort.Get();
 
-        using var first = WriterProcess.StartHeld("-n", $"{burst}");
+        // Paced (100 µs after each write, 2 s or more in all) so that events still arrive once the
+        // first push is failing: an unpaced burst can be over before any push starts, and then
+        // nothing is left to wait in the queue.
+        using var first = WriterProcess.StartHeld("-n", $"{burst}", "-p", "100");
         using var second = WriterProcess.StartHeld("-n", $"{later}");
         // -i 3600: the tracer stops at the reconciliation after its writers exit; these tests need it up.
         await using var tracer = TracerProcess.Start("-i", "3600", "-p", $"{first.Pid}", "-p", $"{second.Pid}", "-f", "1",
