@@ -53,4 +53,22 @@ public sealed class HookTests
         Assert.Equal(threads * lines + children * lines, identities.Count);
         Assert.Equal(identities.Count, tracer.Events.Count);
     }
+
+    [RootTheory]
+    [InlineData("info", 0)]
+    [InlineData("debug", 1)]
+    public async Task The_object_is_loaded_once_whatever_the_kernel_refuses_and_libbpf_keeps_its_levels(string level, int loads)
+    {
+        // fentry (refused by some kernels), BTF file identities and every syscall: what the kernel lacks is probed, not retried.
+        await using var tracer = TracerProcess.Start("--log-level", level, "--attach", "fentry", "--resolve-fds",
+            "--capture-at", "exit", "--syscalls", "all", "-f", "1", "--", Repository.Writer, "-n", "3");
+        Assert.Equal(0, await tracer.WaitForExitAsync(Timeout));
+
+        var libbpf = tracer.Stderr.Split('\n').Where(l => l.Contains(" libbpf: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(loads, libbpf.Count(l => l.Contains("libbpf: loading object '", StringComparison.Ordinal)));
+        // libbpf's debug messages stay at debug (its warnings would be WRN: a load that succeeds has none).
+        Assert.All(libbpf, l => Assert.Contains(" DBG libbpf: ", l));
+        Assert.DoesNotContain("libbpf: libbpf:", tracer.Stderr);
+        Assert.Equal(3, tracer.Events.Count(e => WriterLine.TryParse(e, out _)));
+    }
 }

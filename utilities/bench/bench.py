@@ -5,7 +5,7 @@ measured in the same repetition) and keeps the raw results under build/bench/.
 
 `bench.py --render results-….json` prints the report of a saved run again.
 Environment: BENCH_RUNS (repetitions, default 5), BENCH_QUICK=1 (smaller workloads, one
-repetition, a shorter pipeline benchmark), BENCH_ONLY=w1,w2,fork,untracked,pipeline."""
+repetition, a shorter pipeline benchmark), BENCH_ONLY=w1,w1v,w2,fork,untracked,pipeline."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ QUIET_WAIT_BUDGET_S = 300   # in all
 DATA_FD = 3  # the writer's -o file
 FENTRY = ("--attach", "fentry")  # measured beside the default attach point where the binary has it
 RESOLVE_FDS = ("--resolve-fds",)  # fd_path on every event: the kernel's identity read, then a cache hit per event
+SYSCALLS_ALL = ("--syscalls", "all")  # the whole write family: five tracepoints instead of one
+W1V_IOVECS = 4  # W1's 64 bytes as one writev(2) of this many buffers
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,8 @@ class Setup:
     tracer_args: tuple[str, ...] = ()  # extra write-tracer options
 
 
-def quiet_loop(key: str, title: str, writes: int, size: int, path: str) -> Workload:
-    return Workload(key, title, ("-q", str(writes), "-s", str(size), "-o", path), writes, 1)
+def quiet_loop(key: str, title: str, writes: int, size: int, path: str, *extra: str) -> Workload:
+    return Workload(key, title, ("-q", str(writes), "-s", str(size), *extra, "-o", path), writes, 1)
 
 
 def scaled(workload: Workload, divisor: int) -> Workload:
@@ -89,6 +91,8 @@ class Bench:
         self.only = only
         w1_writes, w2_writes, children = (200_000, 20_000, 100) if quick else (2_000_000, 200_000, 500)
         self.w1 = quiet_loop("w1", f"W1: {w1_writes:,} × 64 B to /dev/null, one thread", w1_writes, 64, "/dev/null")
+        self.w1v = quiet_loop("w1v", f"W1v: {w1_writes:,} × 64 B to /dev/null, each a writev of {W1V_IOVECS} buffers, one thread",
+                              w1_writes, 64, "/dev/null", "-v", str(W1V_IOVECS))
         self.w2 = quiet_loop("w2", f"W2: {w2_writes:,} × 4 KiB to a file", w2_writes, 4096,
                              os.path.join(WORK_DIR, "w2.data"))
         self.fork = fork_workload(children)
@@ -96,6 +100,7 @@ class Bench:
         self.daemon = False
         self.fentry = False
         self.resolve_fds = False
+        self.syscalls = False
         self.records: list[dict] = []
         self.quiet_budget_s = QUIET_WAIT_BUDGET_S / (5 if quick else 1)
 
@@ -108,6 +113,7 @@ class Bench:
         self.daemon = "--rest-port" in help_text
         self.fentry = "--attach" in help_text
         self.resolve_fds = "--resolve-fds" in help_text
+        self.syscalls = "--syscalls" in help_text
         if "--file-output" in help_text:
             fresh_dir(WORK_DIR)
             probe = os.path.join(WORK_DIR, "probe.jsonl")
@@ -142,6 +148,8 @@ class Bench:
             Setup("wt-stdout", "write-tracer → stdout (/dev/null)"),
             *([Setup("wt-stdout", "write-tracer --resolve-fds → stdout (/dev/null)", tracer_args=RESOLVE_FDS)]
               if self.resolve_fds and scenario == "w1" else []),
+            *([Setup("wt-stdout", "write-tracer --syscalls all → stdout (/dev/null)", tracer_args=SYSCALLS_ALL)]
+              if self.syscalls and scenario == "w1" else []),
             Setup("wt-file", "write-tracer → rotating file (-q -o FILE -n 1000000)"),
             *([Setup("wt-stdout", "write-tracer --attach fentry → stdout (/dev/null)", tracer_args=FENTRY)]
               if self.fentry else []),
@@ -149,6 +157,15 @@ class Bench:
             Setup("strace", "strace -f -e trace=write -o FILE", divisor=20),
             Setup("bpftrace", "bpftrace one-liner (pid filter)"),
         ]
+
+    def writev_setups(self) -> list[Setup]:
+        """W1v, where the binary has --syscalls; write stays traced for the writer's last line (a write)."""
+        if not self.syscalls:
+            return []
+        return [Setup("none", "no tracer"),
+                Setup("wt-stdout", "write-tracer --syscalls all → stdout (/dev/null)", tracer_args=SYSCALLS_ALL),
+                Setup("wt-stdout", "write-tracer --syscalls write,writev → stdout (/dev/null)",
+                      tracer_args=("--syscalls", "write,writev"))]
 
     def fork_setups(self) -> list[Setup]:
         return [Setup("none", "no tracer"), Setup("wt-stdout", "write-tracer → stdout (counted)"),
@@ -162,7 +179,8 @@ class Bench:
                 Setup("bpftrace-other", "bpftrace one-liner filtering another pid")]
 
     def run(self) -> None:
-        plan = [("w1", self.w1, self.traced_setups("w1")), ("w2", self.w2, self.traced_setups("w2")),
+        plan = [("w1", self.w1, self.traced_setups("w1")), ("w1v", self.w1v, self.writev_setups()),
+                ("w2", self.w2, self.traced_setups("w2")),
                 ("fork", self.fork, self.fork_setups()), ("untracked", self.w1, self.untracked_setups())]
         for rep in range(self.runs):
             for scenario, workload, setups in plan:
@@ -382,7 +400,7 @@ def main() -> int:
             return 1
     quick = os.environ.get("BENCH_QUICK") == "1"
     runs = int(os.environ.get("BENCH_RUNS") or (1 if quick else 5))
-    scenarios = {"w1", "w2", "fork", "untracked", "pipeline"}
+    scenarios = {"w1", "w1v", "w2", "fork", "untracked", "pipeline"}
     only = set(filter(None, os.environ.get("BENCH_ONLY", ",".join(scenarios)).split(",")))
     if runs < 1 or not only <= scenarios:
         print(f"bench: BENCH_RUNS must be ≥ 1 and BENCH_ONLY a subset of {','.join(sorted(scenarios))}", file=sys.stderr)

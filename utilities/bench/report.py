@@ -272,7 +272,7 @@ def document(saved: dict) -> str:
 
 def render(records: list[dict], pipeline_results: dict | None) -> str:
     groups = group_records(records)
-    rows = (traced_rows(groups, "w1") + traced_rows(groups, "w2") + traced_rows(groups, "fork")
+    rows = (traced_rows(groups, "w1") + traced_rows(groups, "w1v") + traced_rows(groups, "w2") + traced_rows(groups, "fork")
             + untracked_rows(groups, "Untracked W1 while a tracer runs")
             + resource_rows(groups) + pipeline_rows(pipeline_results or {}))
     lines = ["| Scenario | Setup | Measured (median) | vs baseline | Captured | Loss accounting | Target (issue 5) |",

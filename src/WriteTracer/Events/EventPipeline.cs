@@ -1,12 +1,11 @@
 using WriteTracer.Bpf;
-using WriteTracer.Sinks;
 
 namespace WriteTracer.Events;
 
 /// <summary>
-/// The reader thread's work per record: decode once, format once per format the sinks
-/// take (one <see cref="EventLane"/> each, usually one), and publish batches to the
-/// sinks. Nothing here allocates per event.
+/// The reader thread's work per record: decode once, format once per format asked for
+/// (one <see cref="EventLane"/> each, usually one), and hand the batches to the
+/// publisher. Nothing here allocates per event.
 /// </summary>
 internal sealed class EventPipeline : IRecordConsumer
 {
@@ -20,14 +19,19 @@ internal sealed class EventPipeline : IRecordConsumer
     private long _capturedBytes;
     private long _malformed;
 
+    private readonly long[] _capturedBySyscall = new long[WriteSyscalls.All.Count];
+
+    /// <param name="formats">The formats to write every event in, each once (none: events are only counted).</param>
     /// <param name="fdPaths">Names each event's fd (--resolve-fds); null leaves events without a path.</param>
-    public EventPipeline(WallClock clock, SinkFanOut fanOut, int captureBytes, FdPathResolver? fdPaths = null,
-        int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes)
+    /// <param name="nameSyscalls">More than write(2) is traced (--syscalls): JSON events name their syscall.</param>
+    public EventPipeline(WallClock clock, IBatchPublisher publisher, IReadOnlyList<EventFormat> formats, int captureBytes,
+        FdPathResolver? fdPaths = null, int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes,
+        bool nameSyscalls = false)
     {
         _clock = clock;
         _fdPaths = fdPaths;
-        _lanes = [.. fanOut.Formats.Select(format =>
-            new EventLane(format, fanOut, captureBytes, fdPaths is not null, maxEventsPerBatch, minBatchBytes))];
+        _lanes = [.. formats.Select(format =>
+            new EventLane(format, publisher, captureBytes, fdPaths is not null, maxEventsPerBatch, minBatchBytes, nameSyscalls))];
     }
 
     /// <summary>Events received from the kernel.</summary>
@@ -36,12 +40,15 @@ internal sealed class EventPipeline : IRecordConsumer
     /// <summary>Sum of the sizes the writers asked to write.</summary>
     public long CapturedBytes => Volatile.Read(ref _capturedBytes);
 
-    /// <summary>Records too short to be events (never expected; counted rather than trusted).</summary>
+    /// <summary>Events received from the kernel made by this call of the write family.</summary>
+    public long CapturedOf(WriteSyscall syscall) => Volatile.Read(ref _capturedBySyscall[(int)syscall]);
+
+    /// <summary>Records too short to be events, or naming no call of the family (never expected; counted rather than trusted).</summary>
     public long Malformed => Volatile.Read(ref _malformed);
 
     public void OnRecord(ReadOnlySpan<byte> record)
     {
-        if (!WriteEvent.TryDecode(record, out var header, out var data))
+        if (!WriteEvent.TryDecode(record, out var header, out var data) || (int)header.Syscall >= _capturedBySyscall.Length)
         {
             Volatile.Write(ref _malformed, _malformed + 1);
             return;
@@ -53,6 +60,8 @@ internal sealed class EventPipeline : IRecordConsumer
             lane.Add(header, data, fdPath, unixNs);
         }
         Volatile.Write(ref _captured, _captured + 1);
+        ref var bySyscall = ref _capturedBySyscall[(int)header.Syscall];
+        Volatile.Write(ref bySyscall, bySyscall + 1);
         Volatile.Write(ref _capturedBytes, _capturedBytes + (long)header.Count);
     }
 

@@ -28,6 +28,8 @@ internal sealed class TracerMetrics
     private readonly Gauge _trackedThreads;
     private readonly Counter _writeCalls;
     private readonly Counter _writeBytes;
+    private readonly IReadOnlyList<WriteSyscall> _tracedSyscalls;
+    private readonly Counter _syscalls;
     private readonly Counter _dropped;
     private readonly Counter _delivered;
     private readonly Counter _unconfirmed;
@@ -39,8 +41,11 @@ internal sealed class TracerMetrics
     private readonly Gauge _residentMemory;
     private readonly Gauge _openFds;
 
-    public TracerMetrics(EventPipeline pipeline, Func<BpfCounter, ulong> kernelCounter, IReadOnlyList<EventSink> sinks, PidManager pids)
+    /// <param name="syscalls">The calls of the write family traced (--syscalls): a write_tracer_syscalls_total sample each.</param>
+    public TracerMetrics(EventPipeline pipeline, Func<BpfCounter, ulong> kernelCounter, IReadOnlyList<EventSink> sinks, PidManager pids,
+        IReadOnlyList<WriteSyscall> syscalls)
     {
+        _tracedSyscalls = syscalls;
         _pipeline = pipeline;
         _kernelCounter = kernelCounter;
         _sinks = sinks;
@@ -58,9 +63,13 @@ internal sealed class TracerMetrics
         _trackedThreads = metrics.CreateGauge("write_tracer_tracked_threads",
             "Threads of the traced processes, as of the last reconciliation");
         _writeCalls = metrics.CreateCounter("write_tracer_write_calls_total",
-            "write(2) calls captured: events received from the kernel (calls it could not queue are counted as dropped, stage kernel)");
+            "Calls of the write family captured (every syscall --syscalls traces): events received from the kernel " +
+            "(calls it could not queue are counted as dropped, stage kernel)");
         _writeBytes = metrics.CreateCounter("write_tracer_write_bytes_total",
-            "Bytes the captured write(2) calls asked to write");
+            "Bytes the captured calls asked to write");
+        _syscalls = metrics.CreateCounter("write_tracer_syscalls_total",
+            "Calls captured by syscall, one sample per syscall traced (--syscalls); they sum to write_tracer_write_calls_total",
+            "syscall");
         _dropped = metrics.CreateCounter(KernelCounterReport.DroppedEvents,
             "Events lost, by stage: kernel (the ring buffer was full, or no per-thread storage could hold a write until its exit), lifecycle (a lifecycle record found the ring full) or a sink (its queue was full or delivery failed)",
             "stage");
@@ -104,6 +113,10 @@ internal sealed class TracerMetrics
         _trackedThreads.Set(_pids.TrackedThreads);
         _writeCalls.IncTo(_pipeline.Captured);
         _writeBytes.IncTo(_pipeline.CapturedBytes);
+        foreach (var syscall in _tracedSyscalls)
+        {
+            _syscalls.WithLabels(syscall.Name()).IncTo(_pipeline.CapturedOf(syscall));
+        }
         foreach (var stage in KernelCounterReport.All.Where(r => r.Stage is not null).GroupBy(r => r.Stage!))
         {
             _dropped.WithLabels(stage.Key).IncTo(stage.Aggregate(0UL, (sum, r) => sum + _kernelCounter(r.Counter)));

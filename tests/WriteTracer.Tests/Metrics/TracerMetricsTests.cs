@@ -27,8 +27,9 @@ public sealed class TracerMetricsTests : IDisposable
         "# HELP write_tracer_registered_processes Processes registered to be traced (each traced with its threads and descendants)\n# TYPE write_tracer_registered_processes gauge",
         "# HELP write_tracer_tracked_processes Processes traced: the registered ones and their descendants, as of the last reconciliation\n# TYPE write_tracer_tracked_processes gauge",
         "# HELP write_tracer_tracked_threads Threads of the traced processes, as of the last reconciliation\n# TYPE write_tracer_tracked_threads gauge",
-        "# HELP write_tracer_write_calls_total write(2) calls captured: events received from the kernel (calls it could not queue are counted as dropped, stage kernel)\n# TYPE write_tracer_write_calls_total counter",
-        "# HELP write_tracer_write_bytes_total Bytes the captured write(2) calls asked to write\n# TYPE write_tracer_write_bytes_total counter",
+        "# HELP write_tracer_write_calls_total Calls of the write family captured (every syscall --syscalls traces): events received from the kernel (calls it could not queue are counted as dropped, stage kernel)\n# TYPE write_tracer_write_calls_total counter",
+        "# HELP write_tracer_write_bytes_total Bytes the captured calls asked to write\n# TYPE write_tracer_write_bytes_total counter",
+        "# HELP write_tracer_syscalls_total Calls captured by syscall, one sample per syscall traced (--syscalls); they sum to write_tracer_write_calls_total\n# TYPE write_tracer_syscalls_total counter",
         "# TYPE write_tracer_events_dropped_total counter",
         "# HELP write_tracer_events_delivered_total Events a sink delivered: written to stdout or the file, or accepted by Loki\n# TYPE write_tracer_events_delivered_total counter",
         "# HELP write_tracer_sink_queued_events Events waiting in a sink's queue\n# TYPE write_tracer_sink_queued_events gauge",
@@ -130,10 +131,14 @@ public sealed class TracerMetricsTests : IDisposable
             RunSummary.Format(Pipeline(), c => kernel.GetValueOrDefault(c), [_sink]));
     }
 
-    private EventPipeline Pipeline() => new(new WallClock(0), new SinkFanOut([_sink]), captureBytes: 16);
+    private EventPipeline Pipeline()
+    {
+        var fanOut = new SinkFanOut([_sink]);
+        return new(new WallClock(0), fanOut, fanOut.Formats, captureBytes: 16);
+    }
 
     private TracerMetrics Metrics(Func<BpfCounter, ulong> kernel) =>
-        new(Pipeline(), kernel, [_sink], new PidManager(new FakeTrackedMap(), _proc.ProcFs, 9000, _ => { }));
+        new(Pipeline(), kernel, [_sink], new PidManager(new FakeTrackedMap(), _proc.ProcFs, 9000, _ => { }), [WriteSyscall.Write]);
 
     private static async Task<string> ScrapeAsync(TracerMetrics metrics)
     {
