@@ -66,7 +66,7 @@ public sealed partial class ShutdownTests
         var summary = ExitSummary.Parse(tracer.Stderr);
         Assert.Equal(lines, summary.Captured);
         Assert.Matches(Waiting(lines), tracer.Stderr);
-        Assert.Contains("SIGTERM received again; stopping without waiting for the sinks", tracer.Stderr);
+        Assert.Contains("SIGTERM received while stopping; no longer waiting for the sinks", tracer.Stderr);
         Assert.Equal(lines, summary.Unconfirmed["loki"]);
         Assert.Equal(0, summary.Dropped["loki"]);
     }

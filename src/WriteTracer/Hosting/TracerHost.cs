@@ -177,7 +177,7 @@ internal sealed class TracerHost
         context.Cancel = true;
         if (_stopping || _stop.IsCancellationRequested)
         {
-            Log.Information("{Signal} received again; stopping without waiting for the sinks", context.Signal);
+            Log.Information("{Signal} received while stopping; no longer waiting for the sinks", context.Signal);
             _stopNow.Cancel();
             return;
         }
