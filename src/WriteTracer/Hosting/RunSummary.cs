@@ -1,5 +1,6 @@
 using System.Text;
 using WriteTracer.Bpf;
+using WriteTracer.Diagnostics;
 using WriteTracer.Events;
 using WriteTracer.Metrics;
 using WriteTracer.Sinks;
@@ -17,7 +18,8 @@ internal static class RunSummary
     public static string Format(EventPipeline pipeline, Func<BpfCounter, ulong> kernelCounter, IReadOnlyList<EventSink> sinks)
     {
         var line = new StringBuilder();
-        line.Append($"captured {pipeline.Captured} writes ({pipeline.CapturedBytes} bytes); dropped: kernel {KernelCounterReport.KernelDrops(kernelCounter)}");
+        line.Append($"captured {Plural.Count(pipeline.Captured, "write", "writes")} ({Plural.Count(pipeline.CapturedBytes, "byte", "bytes")}); " +
+            $"dropped: kernel {KernelCounterReport.KernelDrops(kernelCounter)}");
         foreach (var sink in sinks)
         {
             line.Append($", {sink.Stage} {sink.Dropped}");

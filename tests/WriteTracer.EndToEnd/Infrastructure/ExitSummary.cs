@@ -23,6 +23,6 @@ internal sealed partial record ExitSummary(long Captured, long Bytes, IReadOnlyD
     private static Dictionary<string, long> ByStage(string list) => list.Length == 0 ? [] :
         list.Split(", ").Select(part => part.Split(' ')).ToDictionary(words => words[0], words => long.Parse(words[1]));
 
-    [GeneratedRegex(@"captured (\d+) writes \((\d+) bytes\); dropped: ([^;]*);( unconfirmed: ([^;]*);)?")]
+    [GeneratedRegex(@"captured (\d+) writes? \((\d+) bytes?\); dropped: ([^;]*);( unconfirmed: ([^;]*);)?")]
     private static partial Regex Pattern();
 }
