@@ -408,7 +408,8 @@ static __always_inline int hold(const struct write_call *call)
 {
 	struct pending_write *held;
 
-	held = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	held = cfg.fail_pending ? NULL :
+		bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!held) {
 		count(WT_COUNTER_PENDING_FULL);
 		return 0;

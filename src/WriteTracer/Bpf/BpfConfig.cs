@@ -11,4 +11,5 @@ internal struct BpfConfig
     public uint FilterFds;
     public FileIdentityReads ResolveFds;
     public ulong WakeupBytes;
+    public uint FailPending;
 }

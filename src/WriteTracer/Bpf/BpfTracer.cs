@@ -230,6 +230,7 @@ internal sealed unsafe class BpfTracer : IDisposable
             FilterFds = options.FileDescriptors.Count > 0 ? 1u : 0u,
             ResolveFds = fileIdentity,
             WakeupBytes = options.WakeupBytes,
+            FailPending = options.FailPending ? 1u : 0u,
         };
         Check(Interop.Libbpf.MapSetInitialValue(FindRodata(obj), &config, (nuint)sizeof(BpfConfig)),
             "configuring the BPF program");

@@ -68,7 +68,7 @@ internal sealed class CommandLine
 
     private readonly Option<KeyValuePair<string, string>[]> _lokiLabels = new("--loki-label")
     {
-        Description = $"Label added to every Loki stream besides job, host and root_pid (repeatable, at most {LokiPushClient.MaxExtraLabels}) [default: none]",
+        Description = $"Label added to every Loki stream besides job and host (repeatable, at most {LokiPushClient.MaxExtraLabels}) [default: none]",
         HelpName = "NAME=VALUE",
         CustomParser = ParseLokiLabels,
         AllowMultipleArgumentsPerToken = false,
@@ -81,12 +81,25 @@ internal sealed class CommandLine
         CustomParser = ParseLokiTenant,
     };
 
+    private readonly Option<bool> _lokiRootPidLabel = new("--loki-root-pid-label")
+    {
+        Description = "Label Loki streams with root_pid (a stream per registered process, for small setups) instead of sending it as structured metadata [default: off]",
+    };
+
     private readonly Option<int> _lokiQueue = new("--loki-queue-events")
     {
         Description = "Events held for Loki while it is slow or down, at most 64 MiB of them; beyond that they are dropped and counted",
         HelpName = "N",
         DefaultValueFactory = _ => TracerOptions.Defaults.LokiQueueEvents,
         CustomParser = r => ParseInt(r, Single(r), 1, 10_000_000, "a number of events from 1 to 10000000"),
+    };
+
+    private readonly Option<int> _shutdownTimeout = new("--shutdown-timeout")
+    {
+        Description = "Seconds a stop (signal, end of the command, every process gone) waits for the sinks to deliver what they hold; a second SIGINT or SIGTERM stops at once",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => TracerOptions.Defaults.ShutdownTimeoutSeconds,
+        CustomParser = r => ParseInt(r, Single(r), 0, 86400, "a number of seconds from 0 to 86400"),
     };
 
     private readonly Option<double> _interval = new("--tracking-interval", "-i")
@@ -255,8 +268,8 @@ internal sealed class CommandLine
             "Traces the write(2) calls of processes, their threads and descendants with eBPF, " +
             "and streams each call as a JSON line (or, with --format text, a strace-like line).")
         {
-            _pid, _cgroup, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiQueue,
-            _interval, _metricsPort, _metricsAddress, _restPort, _restAddress, _restSocket, _apiTokenFile,
+            _pid, _cgroup, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiRootPidLabel, _lokiQueue,
+            _shutdownTimeout, _interval, _metricsPort, _metricsAddress, _restPort, _restAddress, _restSocket, _apiTokenFile,
             _stateFile, _restSocketMode, _fileMode,
             _noStdout, _format, _captureBytes, _resolveFds, _ringBuffer, _maxTracked, _syscalls, _attach, _captureAt, _logLevel, _command,
         };
@@ -308,7 +321,9 @@ internal sealed class CommandLine
             LokiEndpoint = result.GetValue(_loki),
             LokiLabels = result.GetValue(_lokiLabels) ?? [],
             LokiTenant = result.GetValue(_lokiTenant),
+            LokiRootPidLabel = result.GetValue(_lokiRootPidLabel),
             LokiQueueEvents = result.GetValue(_lokiQueue),
+            ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(_shutdownTimeout)),
             TrackingInterval = TimeSpan.FromSeconds(result.GetValue(_interval)),
             MetricsPort = result.GetValue(_metricsPort),
             MetricsAddress = result.GetValue(_metricsAddress) ?? IPAddress.Any,
@@ -342,7 +357,7 @@ internal sealed class CommandLine
             error = "--file-output: the path is empty";
             return null;
         }
-        if (options.LokiEndpoint is null && FirstGiven(result, _lokiLabels, _lokiTenant, _lokiQueue) is { } lokiOption)
+        if (options.LokiEndpoint is null && FirstGiven(result, _lokiLabels, _lokiTenant, _lokiRootPidLabel, _lokiQueue) is { } lokiOption)
         {
             error = $"{lokiOption.Name} needs --loki-endpoint";
             return null;

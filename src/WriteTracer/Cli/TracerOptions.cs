@@ -14,7 +14,11 @@ internal sealed record TracerOptions
     /// <summary>--loki-label NAME=VALUE pairs, validated against Loki's label rules.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> LokiLabels { get; init; } = [];
     public string? LokiTenant { get; init; }
+    /// <summary>root_pid as a stream label rather than as structured metadata.</summary>
+    public bool LokiRootPidLabel { get; init; }
     public int LokiQueueEvents { get; init; } = Defaults.LokiQueueEvents;
+    /// <summary>How long a stop waits for the sinks to deliver what they hold.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(Defaults.ShutdownTimeoutSeconds);
     public TimeSpan TrackingInterval { get; init; } = TimeSpan.FromSeconds(Defaults.TrackingIntervalSeconds);
     public int MetricsPort { get; init; } = Defaults.MetricsPort;
     public System.Net.IPAddress MetricsAddress { get; init; } = System.Net.IPAddress.Any;
@@ -55,6 +59,7 @@ internal sealed record TracerOptions
         public const double TrackingIntervalSeconds = 5;
         public const int MetricsPort = 2112;
         public const int LokiQueueEvents = 100_000;
+        public const int ShutdownTimeoutSeconds = 30;
         public const int CaptureBytes = 256;
         public const int RingBufferMegabytes = 8;
         public const int MaxTrackedProcesses = 65536;

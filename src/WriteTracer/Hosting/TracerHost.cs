@@ -14,15 +14,16 @@ namespace WriteTracer.Hosting;
 /// <summary>
 /// One run of the tracer: loads the kernel side, wires reader → formatter → sinks,
 /// registers what the command line names, and shuts down in the order that loses
-/// nothing: detach, drain the ring, flush the sinks.
+/// nothing: detach, drain the ring, let the sinks deliver (up to --shutdown-timeout).
 /// </summary>
 internal sealed class TracerHost
 {
-    private static readonly TimeSpan FlushDeadline = TimeSpan.FromSeconds(1.5);
-
     private readonly TracerOptions _options;
     private readonly CancellationTokenSource _stop = new();
+    /// <summary>A signal while stopping: end the wait for the sinks at once.</summary>
+    private readonly CancellationTokenSource _stopNow = new();
     private volatile bool _readerFailed;
+    private volatile bool _stopping;
     /// <summary>The command launched after --, while it may still run; signals are passed on to it.</summary>
     private volatile CommandLauncher? _launched;
 
@@ -34,11 +35,11 @@ internal sealed class TracerHost
     {
         Preflight.Run();
         using var bpf = LoadBpf();
-        var sinks = CreateSinks();
+        var cgroupNames = new CgroupNames();
+        var sinks = CreateSinks(cgroupNames);
         var fanOut = new SinkFanOut(sinks);
         var clock = new WallClock();
         var proc = new ProcFs();
-        var cgroupNames = new CgroupNames();
         var pipeline = new EventPipeline(clock, fanOut, fanOut.Formats, _options.CaptureBytes,
             _options.ResolveFds ? new FdPathResolver() : null, nameSyscalls: _options.Syscalls.Any(s => s != WriteSyscall.Write),
             cgroups: cgroupNames);
@@ -114,8 +115,9 @@ internal sealed class TracerHost
         bpf.Detach();
         stopReader.Cancel();
         readerThread.Join();
-        fanOut.Complete(FlushDeadline);
-        LogSummary(pipeline, bpf, sinks);
+        _stopping = true;
+        fanOut.Complete(_options.ShutdownTimeout, _stopNow.Token);
+        Log.Information("{Summary}", RunSummary.Format(pipeline, bpf.ReadCounter, sinks));
         foreach (var sink in sinks)
         {
             sink.Dispose();
@@ -186,7 +188,8 @@ internal sealed class TracerHost
                 Syscalls: _options.Syscalls,
                 Hook: _options.Attach,
                 CaptureAt: _options.CaptureAt,
-                ResolveFds: _options.ResolveFds));
+                ResolveFds: _options.ResolveFds,
+                FailPending: Environment.GetEnvironmentVariable(BpfOptions.FailPendingVariable) == "1"));
         }
         catch (BpfException e)
         {
@@ -194,7 +197,8 @@ internal sealed class TracerHost
         }
     }
 
-    private List<EventSink> CreateSinks() => SinkFactory.Create(_options, onStdoutClosed: () => _stop.Cancel());
+    private List<EventSink> CreateSinks(CgroupNames cgroupNames) =>
+        SinkFactory.Create(_options, cgroupNames, onStdoutClosed: () => _stop.Cancel());
 
     private CommandLauncher? Launch(PidManager pids)
     {
@@ -220,17 +224,13 @@ internal sealed class TracerHost
             command.Forward(context.Signal);
             return;
         }
+        if (_stopping || _stop.IsCancellationRequested)
+        {
+            Log.Information("{Signal} received while stopping; no longer waiting for the sinks", context.Signal);
+            _stopNow.Cancel();
+            return;
+        }
         Log.Information("{Signal} received; stopping", context.Signal);
         _stop.Cancel();
-    }
-
-    private static void LogSummary(EventPipeline pipeline, BpfTracer bpf, IReadOnlyList<EventSink> sinks)
-    {
-        var drops = string.Join(", ", sinks.Select(s => $"{s.Stage} {s.Dropped}"));
-        Log.Information(
-            "captured {Captured:l} ({Bytes:l}); dropped: kernel {Kernel}{Sinks}; unreadable buffers {ReadFailed}; " +
-            "untracked at a privilege-gaining exec {UntrackedOnExec}",
-            Plural.Count(pipeline.Captured, "write", "writes"), Plural.Count(pipeline.CapturedBytes, "byte", "bytes"), bpf.ReadCounter(BpfCounter.RingBufferFull),
-            drops.Length > 0 ? ", " + drops : "", bpf.ReadCounter(BpfCounter.ReadFailed), bpf.ReadCounter(BpfCounter.UntrackedOnExec));
     }
 }

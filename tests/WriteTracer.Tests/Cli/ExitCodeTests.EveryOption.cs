@@ -13,6 +13,7 @@ public partial class ExitCodeTests
     private static readonly Dictionary<string, string?> RefusedValues = new()
     {
         ["--pid"] = "abc",
+        ["--cgroup"] = "",
         ["--file-descriptors"] = "1,x",
         ["--file-output"] = "",
         ["--max-records-fileoutput"] = "0",
@@ -21,6 +22,8 @@ public partial class ExitCodeTests
         ["--loki-label"] = "novalue",
         ["--loki-tenant"] = "a/b",
         ["--loki-queue-events"] = "0",
+        ["--loki-root-pid-label"] = null,
+        ["--shutdown-timeout"] = "-1",
         ["--tracking-interval"] = "0",
         ["--metrics-port"] = "70000",
         ["--metrics-address"] = "nowhere",
@@ -28,6 +31,9 @@ public partial class ExitCodeTests
         ["--rest-address"] = "nowhere",
         ["--rest-socket"] = "/" + new string('s', 107),
         ["--api-token-file"] = "",
+        ["--state-file"] = "",
+        ["--rest-socket-mode"] = "999",
+        ["--file-mode"] = "abc",
         ["--no-stdout"] = null,
         ["--format"] = "xml",
         ["--capture-bytes"] = "16385",
