@@ -21,8 +21,8 @@ internal sealed record TracerOptions
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(Defaults.ShutdownTimeoutSeconds);
     public TimeSpan TrackingInterval { get; init; } = TimeSpan.FromSeconds(Defaults.TrackingIntervalSeconds);
     public int MetricsPort { get; init; } = Defaults.MetricsPort;
-    public System.Net.IPAddress MetricsAddress { get; init; } = System.Net.IPAddress.Any;
-    public int RestPort { get; init; }
+    public System.Net.IPAddress MetricsAddress { get; init; } = Defaults.MetricsAddress;
+    public int RestPort { get; init; } = Defaults.RestPort;
     public System.Net.IPAddress RestAddress { get; init; } = Defaults.RestAddress;
     /// <summary>A Unix socket the REST API also listens on; null when none.</summary>
     public string? RestSocket { get; init; }
@@ -35,7 +35,7 @@ internal sealed record TracerOptions
     public UnixFileMode FileMode { get; init; } = Defaults.OwnerOnly;
     public bool NoStdout { get; init; }
     /// <summary>The format of stdout and the file; Loki always gets JSON.</summary>
-    public Events.EventFormat Format { get; init; } = Events.EventFormat.Json;
+    public Events.EventFormat Format { get; init; } = Defaults.Format;
     public int CaptureBytes { get; init; } = Defaults.CaptureBytes;
     /// <summary>Events carry "fd_path", the path of the file their fd names.</summary>
     public bool ResolveFds { get; init; }
@@ -43,14 +43,65 @@ internal sealed record TracerOptions
     public int MaxTrackedProcesses { get; init; } = Defaults.MaxTrackedProcesses;
     /// <summary>The calls of the write family traced, in WT_SYSCALL_* order.</summary>
     public IReadOnlyList<Bpf.WriteSyscall> Syscalls { get; init; } = Defaults.Syscalls;
-    public Bpf.WriteHook Attach { get; init; } = Bpf.WriteHook.Tracepoint;
-    public Bpf.CapturePoint CaptureAt { get; init; } = Bpf.CapturePoint.Entry;
-    public Serilog.Events.LogEventLevel LogLevel { get; init; } = Serilog.Events.LogEventLevel.Information;
+    public Bpf.WriteHook Attach { get; init; } = Defaults.Attach;
+    public Bpf.CapturePoint CaptureAt { get; init; } = Defaults.CaptureAt;
+    public Serilog.Events.LogEventLevel LogLevel { get; init; } = Defaults.LogLevel;
     /// <summary>The command to launch traced (after <c>--</c>); empty when none.</summary>
     public IReadOnlyList<string> Command { get; init; } = [];
 
     /// <summary>Processes can be registered at run time (the REST API is on), so running with none tracked is normal.</summary>
     public bool AcceptsRegistrations => RestPort > 0 || RestSocket is not null;
+
+    /// <summary>
+    /// The checks across options, in the order the command line reports them; null when the
+    /// options make a run. given holds the options the arguments (or the environment) name
+    /// explicitly, for the options whose mere presence needs another one.
+    /// </summary>
+    public string? Validate(IReadOnlySet<string> given)
+    {
+        if (FileOutput is { Length: 0 })
+        {
+            return "--file-output: the path is empty";
+        }
+        if (LokiEndpoint is null
+            && new[] { "--loki-label", "--loki-tenant", "--loki-root-pid-label", "--loki-queue-events" }.FirstOrDefault(given.Contains) is { } lokiOption)
+        {
+            return $"{lokiOption} needs --loki-endpoint";
+        }
+        if (ApiTokenFile is { Length: 0 })
+        {
+            return "--api-token-file: the path is empty";
+        }
+        if (!AcceptsRegistrations && (given.Contains("--rest-address") || ApiTokenFile is not null))
+        {
+            return $"{(ApiTokenFile is not null ? "--api-token-file" : "--rest-address")}: the REST API is off; enable it with --rest-port PORT or --rest-socket PATH";
+        }
+        if (StateFile is { Length: 0 })
+        {
+            return "--state-file: the path is empty";
+        }
+        if (given.Contains("--rest-socket-mode") && RestSocket is null)
+        {
+            return "--rest-socket-mode needs --rest-socket";
+        }
+        if (given.Contains("--file-mode") && FileOutput is null)
+        {
+            return "--file-mode needs --file-output";
+        }
+        if (RestPort > 0 && !System.Net.IPAddress.IsLoopback(RestAddress) && ApiTokenFile is null)
+        {
+            return $"--rest-address {RestAddress}: callers from other hosts cannot be identified; a non-loopback address needs --api-token-file";
+        }
+        if (Cgroups.FirstOrDefault(c => c.Length == 0) is not null)
+        {
+            return "--cgroup: the path is empty";
+        }
+        if (Pids.Count == 0 && Cgroups.Count == 0 && Command.Count == 0 && !AcceptsRegistrations)
+        {
+            return "nothing to trace: give -p PID, --cgroup PATH, a command after --, or --rest-port PORT (or --rest-socket PATH) to register processes at run time";
+        }
+        return null;
+    }
 
     public static class Defaults
     {
@@ -58,6 +109,8 @@ internal sealed record TracerOptions
         public const int MaxBackups = 50;
         public const double TrackingIntervalSeconds = 5;
         public const int MetricsPort = 2112;
+        public static readonly System.Net.IPAddress MetricsAddress = System.Net.IPAddress.Any;
+        public const int RestPort = 0;
         public const int LokiQueueEvents = 100_000;
         public const int ShutdownTimeoutSeconds = 30;
         public const int CaptureBytes = 256;
@@ -66,5 +119,9 @@ internal sealed record TracerOptions
         public static readonly IReadOnlyList<Bpf.WriteSyscall> Syscalls = [Bpf.WriteSyscall.Write];
         public static readonly System.Net.IPAddress RestAddress = System.Net.IPAddress.Loopback;
         public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        public const Events.EventFormat Format = Events.EventFormat.Json;
+        public const Bpf.WriteHook Attach = Bpf.WriteHook.Tracepoint;
+        public const Bpf.CapturePoint CaptureAt = Bpf.CapturePoint.Entry;
+        public const Serilog.Events.LogEventLevel LogLevel = Serilog.Events.LogEventLevel.Information;
     }
 }
