@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * write-tracer kernel side: emits one record per write(2) of a tracked process.
+ * write-tracer kernel side: emits one record per call of the write family (write,
+ * writev, pwrite64, pwritev, pwritev2) of a tracked process.
  *
  * Tracking is by TGID, so every thread of a tracked process is covered without
  * map updates. Children inherit their parent's root in the kernel at fork, so a
@@ -83,11 +84,94 @@ struct write_call {
 };
 
 /*
+ * The vector calls. Their iovec array is walked with bpf_loop (Linux 5.17+; user space
+ * refuses them where it is missing): once at selection to sum every iov_len, however
+ * few buffers fit in the capture, and once when the record is filled to gather the
+ * buffers, in order, into per-CPU scratch space. A record's data area cannot be written
+ * at a variable offset with a variable length (the verifier bounds each by the record's
+ * size, not their sum); the scratch area is twice the largest capture, so it can.
+ */
+struct wt_gather_area {
+	__u8 data[2 * WT_MAX_CAPTURE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wt_gather_area);
+} gather_area SEC(".maps");
+
+struct iov_walk {
+	const struct iovec *iov;
+	__u64 count;    /* the sum of the iov_lens walked */
+	__u32 captured; /* bytes gathered into gather_area */
+	__u32 limit;    /* bytes to gather; 0 only sums */
+	bool failed;    /* an iovec or a buffer was unreadable */
+};
+
+static long walk_iov(__u32 i, struct iov_walk *walk)
+{
+	__u32 zero = 0;
+	struct wt_gather_area *area;
+	struct iovec iov;
+	__u32 offset = walk->captured;
+	__u64 n;
+
+	if (bpf_probe_read_user(&iov, sizeof(iov), &walk->iov[i])) {
+		walk->failed = true;
+		return 1;
+	}
+	walk->count += iov.iov_len;
+	if (!walk->limit)
+		return 0;
+	n = walk->limit - offset;
+	if (n > iov.iov_len)
+		n = iov.iov_len;
+	if (offset >= WT_MAX_CAPTURE || n > WT_MAX_CAPTURE)
+		return 1; /* unreachable (limit <= WT_MAX_CAPTURE); bounds the copy for the verifier */
+	area = bpf_map_lookup_elem(&gather_area, &zero);
+	if (!area || (n && bpf_probe_read_user(area->data + offset, n, iov.iov_base))) {
+		walk->failed = true;
+		return 1;
+	}
+	walk->captured = offset + n;
+	return walk->captured < walk->limit ? 0 : 1;
+}
+
+static __always_inline __u32 iov_entries(const struct write_call *call)
+{
+	return call->iovcnt < WT_IOV_MAX ? call->iovcnt : WT_IOV_MAX;
+}
+
+/* Copies the first len bytes of the call's buffers, concatenated, to dst; nonzero when unreadable. */
+static __always_inline long gather_iov(void *dst, __u32 len, const struct write_call *call)
+{
+	__u32 zero = 0;
+	struct iov_walk walk = { .iov = call->buf, .limit = len };
+	struct wt_gather_area *area;
+
+	if (call->flags & WT_EVENT_READ_FAILED)
+		return -1; /* the array itself could not be read at selection */
+	bpf_loop(iov_entries(call), walk_iov, &walk, 0);
+	area = bpf_map_lookup_elem(&gather_area, &zero);
+	if (walk.failed || walk.captured != len || !area || len > WT_MAX_CAPTURE)
+		return -1;
+	return bpf_probe_read_kernel(dst, len, area->data);
+}
+
+/* The copy of a record's data: the buffer, or for the vector calls the buffers gathered. */
+static __always_inline long copy_data(void *dst, __u32 len, const struct write_call *call, const bool vector)
+{
+	return vector ? gather_iov(dst, len, call) : bpf_probe_read_user(dst, len, call->buf);
+}
+
+/*
  * Reserves a record with room for `capacity` bytes of data. capacity is a
  * constant at every call site, which the verifier needs for the reservation and
  * for bounding the copy.
  */
-static __always_inline int emit_sized(const struct write_call *call, const __u32 capacity)
+static __always_inline int emit_sized(const struct write_call *call, const __u32 capacity, const bool vector)
 {
 	struct write_event *e;
 	__u32 len;
@@ -117,7 +201,7 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 	len = call->count < capacity ? (__u32)call->count : capacity;
 	if (len > WT_MAX_CAPTURE)
 		len = WT_MAX_CAPTURE; /* unreachable; keeps the verifier's bounds simple */
-	if (len && bpf_probe_read_user(e->data, len, call->buf)) {
+	if (len && copy_data(e->data, len, call, vector)) {
 		len = 0;
 		e->flags |= WT_EVENT_READ_FAILED;
 		count(WT_COUNTER_READ_FAILED);
@@ -141,19 +225,19 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 	return 0;
 }
 
-static __always_inline int emit(const struct write_call *call)
+static __always_inline int emit(const struct write_call *call, const bool vector)
 {
 	/*
 	 * Small writes dominate event rates: give them a record sized to fit, so the
 	 * ring holds more of them and less memory passes between the CPUs.
 	 */
 	if (cfg.capture_bytes > WT_SMALL_CAPTURE / 4 && call->count <= WT_SMALL_CAPTURE / 4)
-		return emit_sized(call, WT_SMALL_CAPTURE / 4);
+		return emit_sized(call, WT_SMALL_CAPTURE / 4, vector);
 	if (cfg.capture_bytes > WT_SMALL_CAPTURE / 2 && call->count <= WT_SMALL_CAPTURE / 2)
-		return emit_sized(call, WT_SMALL_CAPTURE / 2);
+		return emit_sized(call, WT_SMALL_CAPTURE / 2, vector);
 	if (cfg.capture_bytes > WT_SMALL_CAPTURE && call->count <= WT_SMALL_CAPTURE)
-		return emit_sized(call, WT_SMALL_CAPTURE);
-	return emit_sized(call, cfg.capture_bytes > WT_MAX_CAPTURE ? WT_MAX_CAPTURE : cfg.capture_bytes);
+		return emit_sized(call, WT_SMALL_CAPTURE, vector);
+	return emit_sized(call, cfg.capture_bytes > WT_MAX_CAPTURE ? WT_MAX_CAPTURE : cfg.capture_bytes, vector);
 }
 
 /* MNT_INTERNAL of include/linux/mount.h (the same value since 2.6.34). */
@@ -225,7 +309,8 @@ static __always_inline void read_file_identity_probe(struct wt_file_identity *id
 }
 
 /* Fills call for the current task if it is tracked and fd passes the filter. */
-static __always_inline bool select_write(struct write_call *call, __s32 fd, const void *buf, __u64 requested)
+static __always_inline bool select_write(struct write_call *call, __s32 fd, const void *buf, __u64 requested,
+					 __u16 syscall, __u64 iovcnt, __s64 offset)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
@@ -241,14 +326,14 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 	call->count = requested;
 	call->buf = buf;
 	call->result = 0;
-	call->offset = 0;
+	call->offset = offset;
 	call->tgid = tgid;
 	call->tid = (__u32)id;
 	call->root_pid = proc->root_pid;
 	call->fd = fd;
 	call->flags = proc->flags & WT_TRACK_CGROUP ? WT_EVENT_CGROUP_ROOT : 0;
-	call->syscall = WT_SYSCALL_WRITE;
-	call->iovcnt = 0;
+	call->syscall = syscall;
+	call->iovcnt = iovcnt > 0xffff ? 0xffff : (__u16)iovcnt;
 	call->file = (struct wt_file_identity){};
 	/* The identity of the file fd names (--resolve-fds), left zero when fd is not open. */
 	if (cfg.resolve_fds == WT_RESOLVE_FDS_BTF)
@@ -258,45 +343,80 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 	return true;
 }
 
-static __always_inline int on_write(__s32 fd, const void *buf, __u64 requested)
+/* A vector call: its count is the sum of every iov_len (up to WT_IOV_MAX entries, as the kernel accepts). */
+static __always_inline bool select_vector(struct write_call *call, __u16 syscall, __s32 fd, const struct iovec *iov,
+					  __u64 iovcnt, __s64 offset)
 {
-	struct write_call call;
+	struct iov_walk walk = { .iov = iov };
 
-	if (!select_write(&call, fd, buf, requested))
-		return 0;
-	return emit(&call);
+	if (!select_write(call, fd, iov, 0, syscall, iovcnt, offset))
+		return false;
+	bpf_loop(iov_entries(call), walk_iov, &walk, 0);
+	call->count = walk.count;
+	if (walk.failed)
+		call->flags |= WT_EVENT_READ_FAILED; /* counted when the record is filled */
+	return true;
 }
 
 /*
- * --capture-at exit: hold the write until the syscall returns. The buffer is then
- * resident (the kernel has just read it) and the result is known.
+ * Argument decoding, one function per call of the family, each taking the arguments
+ * as any hook sees them: (fd, buffer or iovec array, count or iovcnt, file position).
+ * pwritev and pwritev2 take the position as two halves (pos_l, pos_h); on 64-bit
+ * architectures pos_l holds all of it.
  */
-static __always_inline int on_write_entry(__s32 fd, const void *buf, __u64 requested)
+static __always_inline bool decode_write(struct write_call *call, __u64 fd, __u64 buf, __u64 count, __u64 pos)
 {
-	struct write_call call;
+	return select_write(call, (__s32)fd, (const void *)buf, count, WT_SYSCALL_WRITE, 0, 0);
+}
+
+static __always_inline bool decode_writev(struct write_call *call, __u64 fd, __u64 iov, __u64 iovcnt, __u64 pos)
+{
+	return select_vector(call, WT_SYSCALL_WRITEV, (__s32)fd, (const struct iovec *)iov, iovcnt, 0);
+}
+
+static __always_inline bool decode_pwrite64(struct write_call *call, __u64 fd, __u64 buf, __u64 count, __u64 pos)
+{
+	return select_write(call, (__s32)fd, (const void *)buf, count, WT_SYSCALL_PWRITE64, 0, (__s64)pos);
+}
+
+static __always_inline bool decode_pwritev(struct write_call *call, __u64 fd, __u64 iov, __u64 iovcnt, __u64 pos)
+{
+	return select_vector(call, WT_SYSCALL_PWRITEV, (__s32)fd, (const struct iovec *)iov, iovcnt, (__s64)pos);
+}
+
+/* pos -1: the file's current position, which the call then advances. */
+static __always_inline bool decode_pwritev2(struct write_call *call, __u64 fd, __u64 iov, __u64 iovcnt, __u64 pos)
+{
+	return select_vector(call, WT_SYSCALL_PWRITEV2, (__s32)fd, (const struct iovec *)iov, iovcnt, (__s64)pos);
+}
+
+/*
+ * --capture-at exit: hold the call until the syscall returns. The buffers are then
+ * resident (the kernel has just read them) and the result is known.
+ */
+static __always_inline int hold(const struct write_call *call)
+{
 	struct pending_write *held;
 
-	if (!select_write(&call, fd, buf, requested))
-		return 0;
 	held = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!held) {
 		count(WT_COUNTER_PENDING_FULL);
 		return 0;
 	}
-	held->timestamp_ns = call.timestamp_ns;
-	held->count = call.count;
-	held->buf = (__u64)buf;
-	held->offset = call.offset;
-	held->fd = fd;
-	held->root_pid = call.root_pid;
-	held->flags = call.flags;
-	held->syscall = call.syscall;
-	held->iovcnt = call.iovcnt;
-	held->file = call.file;
+	held->timestamp_ns = call->timestamp_ns;
+	held->count = call->count;
+	held->buf = (__u64)call->buf;
+	held->offset = call->offset;
+	held->fd = call->fd;
+	held->root_pid = call->root_pid;
+	held->flags = call->flags;
+	held->syscall = call->syscall;
+	held->iovcnt = call->iovcnt;
+	held->file = call->file;
 	return 0;
 }
 
-static __always_inline int on_write_exit(__s64 result)
+static __always_inline int on_write_exit(__s64 result, const bool vector)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct pending_write *held;
@@ -319,33 +439,57 @@ static __always_inline int on_write_exit(__s64 result)
 	call.iovcnt = held->iovcnt;
 	call.file = held->file;
 	held->timestamp_ns = 0; /* consumed */
-	return emit(&call);
+	return emit(&call, vector);
 }
 
-/* Stable ABI on every kernel with syscall tracepoints, but every write on the host pays its slow path. */
-SEC("tracepoint/syscalls/sys_enter_write")
-int handle_write(struct trace_event_raw_sys_enter *ctx)
-{
-	return on_write((__s32)ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
-}
+/*
+ * The syscall tracepoints, three programs per call of the family: capture at entry,
+ * or hold at entry and capture at exit (--capture-at exit). --syscalls decides which
+ * autoload. A stable ABI on every kernel with syscall tracepoints, but every write on
+ * the host pays its slow path.
+ */
+#define WT_SYSCALL_TRACEPOINTS(name, vector)                                                            \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                    \
+	int handle_##name(struct trace_event_raw_sys_enter *ctx)                                       \
+	{                                                                                              \
+		struct write_call call;                                                                \
+                                                                                                       \
+		if (!decode_##name(&call, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]))     \
+			return 0;                                                                      \
+		return emit(&call, vector);                                                            \
+	}                                                                                              \
+                                                                                                       \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                    \
+	int handle_##name##_entry(struct trace_event_raw_sys_enter *ctx)                               \
+	{                                                                                              \
+		struct write_call call;                                                                \
+                                                                                                       \
+		if (!decode_##name(&call, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]))     \
+			return 0;                                                                      \
+		return hold(&call);                                                                    \
+	}                                                                                              \
+                                                                                                       \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                     \
+	int handle_##name##_exit(struct trace_event_raw_sys_exit *ctx)                                 \
+	{                                                                                              \
+		return on_write_exit(ctx->ret, vector);                                                \
+	}
 
-SEC("tracepoint/syscalls/sys_enter_write")
-int handle_write_entry(struct trace_event_raw_sys_enter *ctx)
-{
-	return on_write_entry((__s32)ctx->args[0], (const void *)ctx->args[1], ctx->args[2]);
-}
-
-SEC("tracepoint/syscalls/sys_exit_write")
-int handle_write_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_write_exit(ctx->ret);
-}
+WT_SYSCALL_TRACEPOINTS(write, false)
+WT_SYSCALL_TRACEPOINTS(writev, true)
+WT_SYSCALL_TRACEPOINTS(pwrite64, false)
+WT_SYSCALL_TRACEPOINTS(pwritev, true)
+WT_SYSCALL_TRACEPOINTS(pwritev2, true)
 
 /* BPF trampolines on the function behind write(2): far cheaper for untracked writes. */
 SEC("fentry/ksys_write")
 int BPF_PROG(handle_write_fentry, unsigned int fd, const char *buf, size_t count)
 {
-	return on_write((__s32)fd, buf, count);
+	struct write_call call;
+
+	if (!decode_write(&call, fd, (__u64)buf, count, 0))
+		return 0;
+	return emit(&call, false);
 }
 
 /* fexit sees the arguments and the result together: no need to hold anything. */
@@ -354,11 +498,11 @@ int BPF_PROG(handle_write_fexit, unsigned int fd, const char *buf, size_t count,
 {
 	struct write_call call;
 
-	if (!select_write(&call, (__s32)fd, buf, count))
+	if (!decode_write(&call, fd, (__u64)buf, count, 0))
 		return 0;
 	call.result = ret;
 	call.flags |= WT_EVENT_HAS_RESULT;
-	return emit(&call);
+	return emit(&call, false);
 }
 
 SEC("tp_btf/sched_process_fork")

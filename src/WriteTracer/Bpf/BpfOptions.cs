@@ -7,6 +7,7 @@ internal sealed record BpfOptions(
     IReadOnlyCollection<int> FileDescriptors,
     int RingBufferBytes,
     int MaxTrackedProcesses,
+    IReadOnlyCollection<WriteSyscall> Syscalls,
     WriteHook Hook = WriteHook.Tracepoint,
     CapturePoint CaptureAt = CapturePoint.Entry,
     bool ResolveFds = false)

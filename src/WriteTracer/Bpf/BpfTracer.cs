@@ -6,14 +6,18 @@ using WriteTracer.Native;
 namespace WriteTracer.Bpf;
 
 /// <summary>
-/// The loaded kernel program: its maps, and its three programs attached as a unit
-/// while anything is tracked (an attached syscall tracepoint slows every write on
+/// The loaded kernel program: its maps, and its programs (process lifecycle, and the
+/// write family's hooks --syscalls chose) attached as a unit while anything is tracked (an attached syscall tracepoint slows every write on
 /// the host, so an idle tracer keeps them detached).
 /// </summary>
 internal sealed unsafe class BpfTracer : IDisposable
 {
+    /// <summary>Every write program of the object: three tracepoint programs per syscall, and write(2)'s fentry pair.</summary>
     private static readonly string[] WritePrograms =
-        ["handle_write", "handle_write_entry", "handle_write_exit", "handle_write_fentry", "handle_write_fexit"];
+    [
+        .. WriteSyscalls.All.SelectMany(s => new[] { $"handle_{s.Name()}", $"handle_{s.Name()}_entry", $"handle_{s.Name()}_exit" }),
+        "handle_write_fentry", "handle_write_fexit",
+    ];
 
     private readonly SafeBpfObjectHandle _object;
     private readonly List<SafeBpfLinkHandle> _links = [];
@@ -53,46 +57,31 @@ internal sealed unsafe class BpfTracer : IDisposable
         get { lock (_attachLock) return _links.Count > 0; }
     }
 
+    /// <summary>
+    /// Probes what the kernel supports, then opens, configures and loads the object once,
+    /// with autoload set on exactly the programs the options need.
+    /// </summary>
     public static BpfTracer Load(BpfOptions options)
     {
         LibbpfLog.Install();
-        if (options.Hook == WriteHook.Fentry)
+        var support = KernelSupport.Probe(fentry: options.Hook == WriteHook.Fentry);
+        var hook = options.Hook;
+        if (hook == WriteHook.Fentry && !support.CanAttachFentry)
         {
-            try
-            {
-                return Load(options, WriteHook.Fentry);
-            }
-            catch (BpfException e)
-            {
-                // Some kernels refuse trampolines even to root (EPERM here on a Firecracker
-                // guest); a real privilege problem fails the tracepoint load below too.
-                Log.Warning("fentry on ksys_write is unavailable ({Reason}); using the syscall tracepoints",
-                    Interop.Libc.ErrorText(e.Errno));
-            }
+            Log.Warning("fentry on ksys_write is unavailable (the kernel refuses the trampoline); using the syscall tracepoints");
+            hook = WriteHook.Tracepoint;
         }
-        return Load(options, WriteHook.Tracepoint);
+        if (!support.HasLoop && options.Syscalls.Where(s => s.IsVector()).ToList() is [var vector, ..])
+        {
+            throw new BpfException($"--syscalls {vector.Name()}: the vector calls need the bpf_loop helper (Linux 5.17 or newer)", 0);
+        }
+        var chosen = WriteProgramsFor(hook, options.CaptureAt, options.Syscalls);
+        var fileIdentity = !options.ResolveFds ? FileIdentityReads.None
+            : support.HasRdonlyCast ? FileIdentityReads.Btf : FileIdentityReads.Probe;
+        return Load(options, hook, fileIdentity, chosen);
     }
 
-    /// <summary>With --resolve-fds, the cheaper file-identity reads where the kernel verifies them.</summary>
-    private static BpfTracer Load(BpfOptions options, WriteHook hook)
-    {
-        if (!options.ResolveFds)
-        {
-            return Load(options, hook, FileIdentityReads.None);
-        }
-        try
-        {
-            return Load(options, hook, FileIdentityReads.Btf);
-        }
-        catch (BpfException e)
-        {
-            Log.Debug("BTF loads of the fd table are unavailable ({Reason}); reading file identities with probe reads",
-                Interop.Libc.ErrorText(e.Errno));
-        }
-        return Load(options, hook, FileIdentityReads.Probe);
-    }
-
-    private static BpfTracer Load(BpfOptions options, WriteHook hook, FileIdentityReads fileIdentity)
+    private static BpfTracer Load(BpfOptions options, WriteHook hook, FileIdentityReads fileIdentity, string[] chosen)
     {
         var image = ReadEmbeddedObject();
         SafeBpfObjectHandle obj;
@@ -109,7 +98,6 @@ internal sealed unsafe class BpfTracer : IDisposable
         {
             Configure(obj, options, fileIdentity);
             // Only the chosen write hooks are loaded: the others may not even verify on this kernel.
-            var chosen = WriteProgramsFor(hook, options.CaptureAt);
             foreach (var program in WritePrograms.Except(chosen))
             {
                 Check(Interop.Libbpf.ProgramSetAutoload(FindProgram(obj, program), false), "configuring the BPF program");
@@ -127,14 +115,33 @@ internal sealed unsafe class BpfTracer : IDisposable
         }
     }
 
-    /// <summary>The write programs of a hook and capture point, in attach order (exit before entry).</summary>
-    private static string[] WriteProgramsFor(WriteHook hook, CapturePoint at) => (hook, at) switch
+    /// <summary>
+    /// The write programs of a hook, capture point and set of syscalls, in attach order (exit
+    /// before entry). fentry covers write(2) alone; the rest of the family is traced at its
+    /// syscall tracepoints, which must exist.
+    /// </summary>
+    private static string[] WriteProgramsFor(WriteHook hook, CapturePoint at, IReadOnlyCollection<WriteSyscall> syscalls)
     {
-        (WriteHook.Tracepoint, CapturePoint.Entry) => ["handle_write"],
-        (WriteHook.Tracepoint, CapturePoint.Exit) => ["handle_write_exit", "handle_write_entry"],
-        (WriteHook.Fentry, CapturePoint.Entry) => ["handle_write_fentry"],
-        _ => ["handle_write_fexit"],
-    };
+        var programs = new List<string>();
+        foreach (var syscall in syscalls)
+        {
+            var name = syscall.Name();
+            if (hook == WriteHook.Fentry && syscall == WriteSyscall.Write)
+            {
+                programs.Add(at == CapturePoint.Entry ? "handle_write_fentry" : "handle_write_fexit");
+                continue;
+            }
+            foreach (var tracepoint in at == CapturePoint.Entry ? [$"sys_enter_{name}"] : new[] { $"sys_exit_{name}", $"sys_enter_{name}" })
+            {
+                if (!KernelSupport.TracepointExists(tracepoint))
+                {
+                    throw new BpfException($"--syscalls {name}: this kernel has no tracepoint syscalls:{tracepoint}", 0);
+                }
+            }
+            programs.AddRange(at == CapturePoint.Entry ? [$"handle_{name}"] : [$"handle_{name}_exit", $"handle_{name}_entry"]);
+        }
+        return [.. programs];
+    }
 
     /// <summary>Attaches the programs if they are not attached (idempotent).</summary>
     public void Attach()

@@ -1,11 +1,11 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Serilog;
+using Serilog.Events;
 using WriteTracer.Native;
 
 namespace WriteTracer.Bpf;
 
-/// <summary>Routes libbpf's own messages (verifier log included) to the diagnostics log at debug.</summary>
+/// <summary>Routes libbpf's own messages (verifier log included) to the diagnostics log, at their own level.</summary>
 internal static unsafe class LibbpfLog
 {
     private static int s_installed;
@@ -18,18 +18,31 @@ internal static unsafe class LibbpfLog
         }
     }
 
+    /// <summary>libbpf's print level as Serilog's: warnings (a failed load's verifier log among them) stay warnings.</summary>
+    public static LogEventLevel LevelOf(int libbpfLevel) => libbpfLevel switch
+    {
+        Interop.Libbpf.LIBBPF_WARN => LogEventLevel.Warning,
+        Interop.Libbpf.LIBBPF_INFO => LogEventLevel.Information,
+        _ => LogEventLevel.Debug,
+    };
+
     [UnmanagedCallersOnly]
     private static int Print(int level, byte* format, nint args)
     {
         try
         {
+            var serilogLevel = LevelOf(level);
+            if (!Log.IsEnabled(serilogLevel))
+            {
+                return 0;
+            }
             const int capacity = 4096;
             var buffer = stackalloc byte[capacity];
             var length = Interop.Libc.VsnPrintf(buffer, capacity, format, args);
             if (length > 0)
             {
                 var text = Marshal.PtrToStringUTF8((nint)buffer, Math.Min(length, capacity - 1)).TrimEnd();
-                Log.Debug("libbpf: {Message}", text);
+                Log.Write(serilogLevel, "libbpf: {Message}", text);
             }
         }
         catch

@@ -178,6 +178,14 @@ internal sealed class CommandLine
         CustomParser = r => ParseInt(r, Single(r), 1, 4_194_304, "a number of processes from 1 to 4194304"),
     };
 
+    private readonly Option<WriteSyscall[]> _syscalls = new("--syscalls")
+    {
+        Description = $"Calls of the write family traced, comma-separated: {string.Join(", ", WriteSyscalls.All.Select(s => s.Name()))}, " +
+            "or all; with more than write, events name their \"syscall\" [default: write]",
+        HelpName = "LIST",
+        CustomParser = ParseSyscalls,
+    };
+
     private readonly Option<WriteHook> _attach = new("--attach")
     {
         Description = "Where write(2) is intercepted: tracepoint (syscalls:sys_enter_write) or fentry " +
@@ -217,7 +225,7 @@ internal sealed class CommandLine
         {
             _pid, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiQueue,
             _interval, _metricsPort, _metricsAddress, _restPort, _restAddress, _restSocket, _apiTokenFile,
-            _noStdout, _format, _captureBytes, _resolveFds, _ringBuffer, _maxTracked, _attach, _captureAt, _logLevel, _command,
+            _noStdout, _format, _captureBytes, _resolveFds, _ringBuffer, _maxTracked, _syscalls, _attach, _captureAt, _logLevel, _command,
         };
         EnvironmentOptions.Document(Root);
         Root.Options.OfType<VersionOption>().Single().Description = "Show the version (and the git commit it was built from)";
@@ -280,6 +288,7 @@ internal sealed class CommandLine
             ResolveFds = result.GetValue(_resolveFds),
             RingBufferMegabytes = result.GetValue(_ringBuffer),
             MaxTrackedProcesses = result.GetValue(_maxTracked),
+            Syscalls = result.GetValue(_syscalls) ?? defaults.Syscalls,
             Attach = ChoiceOr(result, _attach, defaults.Attach),
             CaptureAt = ChoiceOr(result, _captureAt, defaults.CaptureAt),
             LogLevel = ChoiceOr(result, _logLevel, defaults.LogLevel),
@@ -401,6 +410,28 @@ internal sealed class CommandLine
             return [];
         }
         return [.. fds];
+    }
+
+    private static WriteSyscall[] ParseSyscalls(ArgumentResult result)
+    {
+        var syscalls = new SortedSet<WriteSyscall>();
+        foreach (var name in Single(result).Split(','))
+        {
+            if (name == "all")
+            {
+                syscalls.UnionWith(WriteSyscalls.All);
+            }
+            else if (WriteSyscalls.TryParse(name, out var syscall))
+            {
+                syscalls.Add(syscall);
+            }
+            else
+            {
+                result.AddError($"{OptionName(result)}: '{name}' is not one of {string.Join(", ", WriteSyscalls.All.Select(s => s.Name()))}, all");
+                return [];
+            }
+        }
+        return [.. syscalls];
     }
 
     private static double ParseInterval(ArgumentResult result)

@@ -30,6 +30,8 @@ internal sealed record TracerOptions
     public bool ResolveFds { get; init; }
     public int RingBufferMegabytes { get; init; } = Defaults.RingBufferMegabytes;
     public int MaxTrackedProcesses { get; init; } = Defaults.MaxTrackedProcesses;
+    /// <summary>The calls of the write family traced, in WT_SYSCALL_* order.</summary>
+    public IReadOnlyList<Bpf.WriteSyscall> Syscalls { get; init; } = Defaults.Syscalls;
     public Bpf.WriteHook Attach { get; init; } = Bpf.WriteHook.Tracepoint;
     public Bpf.CapturePoint CaptureAt { get; init; } = Bpf.CapturePoint.Entry;
     public Serilog.Events.LogEventLevel LogLevel { get; init; } = Serilog.Events.LogEventLevel.Information;
@@ -49,6 +51,7 @@ internal sealed record TracerOptions
         public const int CaptureBytes = 256;
         public const int RingBufferMegabytes = 8;
         public const int MaxTrackedProcesses = 65536;
+        public static readonly IReadOnlyList<Bpf.WriteSyscall> Syscalls = [Bpf.WriteSyscall.Write];
         public static readonly System.Net.IPAddress RestAddress = System.Net.IPAddress.Loopback;
     }
 }

@@ -16,10 +16,11 @@ internal sealed class EventLane
     private EventBatch _batch;
 
     /// <param name="minBatchBytes">A batch holds at least this many bytes, and at least four of the longest lines.</param>
-    public EventLane(EventFormat format, SinkFanOut fanOut, int captureBytes, bool withFdPath, int maxEventsPerBatch, int minBatchBytes)
+    public EventLane(EventFormat format, SinkFanOut fanOut, int captureBytes, bool withFdPath, int maxEventsPerBatch, int minBatchBytes,
+        bool nameSyscalls)
     {
         Format = format;
-        _formatter = IEventFormatter.Create(format);
+        _formatter = IEventFormatter.Create(format, nameSyscalls);
         _fanOut = fanOut;
         _maxLineLength = _formatter.MaxLength(captureBytes, withFdPath);
         _pool = new EventBatchPool(Math.Max(minBatchBytes, 4 * _maxLineLength), maxEventsPerBatch);

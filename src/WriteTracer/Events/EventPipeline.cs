@@ -20,14 +20,17 @@ internal sealed class EventPipeline : IRecordConsumer
     private long _capturedBytes;
     private long _malformed;
 
+    private readonly long[] _capturedBySyscall = new long[WriteSyscalls.All.Count];
+
     /// <param name="fdPaths">Names each event's fd (--resolve-fds); null leaves events without a path.</param>
+    /// <param name="nameSyscalls">More than write(2) is traced (--syscalls): JSON events name their syscall.</param>
     public EventPipeline(WallClock clock, SinkFanOut fanOut, int captureBytes, FdPathResolver? fdPaths = null,
-        int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes)
+        int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes, bool nameSyscalls = false)
     {
         _clock = clock;
         _fdPaths = fdPaths;
         _lanes = [.. fanOut.Formats.Select(format =>
-            new EventLane(format, fanOut, captureBytes, fdPaths is not null, maxEventsPerBatch, minBatchBytes))];
+            new EventLane(format, fanOut, captureBytes, fdPaths is not null, maxEventsPerBatch, minBatchBytes, nameSyscalls))];
     }
 
     /// <summary>Events received from the kernel.</summary>
@@ -36,12 +39,15 @@ internal sealed class EventPipeline : IRecordConsumer
     /// <summary>Sum of the sizes the writers asked to write.</summary>
     public long CapturedBytes => Volatile.Read(ref _capturedBytes);
 
-    /// <summary>Records too short to be events (never expected; counted rather than trusted).</summary>
+    /// <summary>Events received from the kernel made by this call of the write family.</summary>
+    public long CapturedOf(WriteSyscall syscall) => Volatile.Read(ref _capturedBySyscall[(int)syscall]);
+
+    /// <summary>Records too short to be events, or naming no call of the family (never expected; counted rather than trusted).</summary>
     public long Malformed => Volatile.Read(ref _malformed);
 
     public void OnRecord(ReadOnlySpan<byte> record)
     {
-        if (!WriteEvent.TryDecode(record, out var header, out var data))
+        if (!WriteEvent.TryDecode(record, out var header, out var data) || (int)header.Syscall >= _capturedBySyscall.Length)
         {
             Volatile.Write(ref _malformed, _malformed + 1);
             return;
@@ -53,6 +59,8 @@ internal sealed class EventPipeline : IRecordConsumer
             lane.Add(header, data, fdPath, unixNs);
         }
         Volatile.Write(ref _captured, _captured + 1);
+        ref var bySyscall = ref _capturedBySyscall[(int)header.Syscall];
+        Volatile.Write(ref bySyscall, bySyscall + 1);
         Volatile.Write(ref _capturedBytes, _capturedBytes + (long)header.Count);
     }
 

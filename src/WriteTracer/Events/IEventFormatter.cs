@@ -16,9 +16,10 @@ internal interface IEventFormatter
     int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination,
         ReadOnlySpan<byte> fdPath = default);
 
-    static IEventFormatter Create(EventFormat format) => format switch
+    /// <param name="nameSyscalls">More than write(2) is traced (--syscalls): JSON events name their syscall.</param>
+    static IEventFormatter Create(EventFormat format, bool nameSyscalls) => format switch
     {
-        EventFormat.Json => new JsonEventFormatter(),
+        EventFormat.Json => new JsonEventFormatter(nameSyscalls),
         EventFormat.Text => new TextEventFormatter(),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };

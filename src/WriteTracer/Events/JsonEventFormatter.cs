@@ -8,7 +8,8 @@ namespace WriteTracer.Events;
 /// Formats one event as one JSON line (DESIGN.md, "Event"). The captured bytes stay
 /// recoverable exactly: "data" when they are valid UTF-8, "data_b64" otherwise.
 /// </summary>
-internal sealed class JsonEventFormatter : IEventFormatter
+/// <param name="nameSyscalls">More than write(2) is traced: every event names its "syscall".</param>
+internal sealed class JsonEventFormatter(bool nameSyscalls = false) : IEventFormatter
 {
     private readonly TimestampFormatter _timestamps = new();
     private readonly EscapedComm _comm = new(static (ref Utf8Writer w, scoped ReadOnlySpan<byte> comm) => w.JsonEscapedLenient(comm));
@@ -34,6 +35,11 @@ internal sealed class JsonEventFormatter : IEventFormatter
         w.Number(e.RootPid);
         w.Raw(",\"comm\":\""u8);
         w.Raw(_comm.Of(e));
+        if (nameSyscalls)
+        {
+            w.Raw("\",\"syscall\":\""u8);
+            w.Raw(e.Syscall.Utf8Name());
+        }
         w.Raw("\",\"fd\":"u8);
         w.Number(e.Fd);
         if (!fdPath.IsEmpty)
@@ -44,6 +50,16 @@ internal sealed class JsonEventFormatter : IEventFormatter
         }
         w.Raw(",\"count\":"u8);
         w.Number(e.Count);
+        if (e.Syscall.IsVector())
+        {
+            w.Raw(",\"iovcnt\":"u8);
+            w.Number(e.Iovcnt);
+        }
+        if (e.Syscall.IsPositioned())
+        {
+            w.Raw(",\"offset\":"u8);
+            w.Number(e.Offset);
+        }
         if (e.HasResult)
         {
             w.Raw(",\"ret\":"u8);

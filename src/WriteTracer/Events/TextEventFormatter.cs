@@ -7,10 +7,11 @@ namespace WriteTracer.Events;
 /// <c>strace -tt</c>:
 /// <code>05:18:40.123456 python3[1234/1236] fd=1 6 "hello\n"</code>
 /// local time with microseconds, comm[pid/tid], " root=R" when the registered process R
-/// is another one, the fd (followed by its path in angle brackets with --resolve-fds, as
+/// is another one, the syscall when it is not write (writev, pwrite64, …), the fd (followed by its path in angle brackets with --resolve-fds, as
 /// <c>strace -y</c> shows it: fd=1&lt;/var/log/app.log&gt;), the size asked to write, the captured bytes C-escaped in quotes
 /// (<see cref="Utf8Writer.CEscaped"/>), then "..." when the size exceeds what was
-/// captured, " &lt;capture failed&gt;" when the kernel could not read the buffer, and
+/// captured, " iov=N" with the number of buffers of the vector calls, " off=N" with the
+/// file position of the positioned ones (-1: the current one), " &lt;capture failed&gt;" when the kernel could not read the buffer, and
 /// " ret=N" with write(2)'s result when known (--capture-at exit). Every byte that is
 /// not plainly visible is escaped, so a line is one line and shows the bytes exactly.
 /// </summary>
@@ -46,6 +47,11 @@ internal sealed class TextEventFormatter : IEventFormatter
             w.Raw(" root="u8);
             w.Number(e.RootPid);
         }
+        if (e.Syscall != WriteSyscall.Write)
+        {
+            w.Byte((byte)' ');
+            w.Raw(e.Syscall.Utf8Name());
+        }
         w.Raw(" fd="u8);
         w.Number(e.Fd);
         if (!fdPath.IsEmpty)
@@ -62,6 +68,16 @@ internal sealed class TextEventFormatter : IEventFormatter
         if (e.Count > (ulong)data.Length)
         {
             w.Raw("..."u8);
+        }
+        if (e.Syscall.IsVector())
+        {
+            w.Raw(" iov="u8);
+            w.Number(e.Iovcnt);
+        }
+        if (e.Syscall.IsPositioned())
+        {
+            w.Raw(" off="u8);
+            w.Number(e.Offset);
         }
         if (e.ReadFailed)
         {

@@ -34,13 +34,14 @@ internal sealed class TracerHost
         var sinks = CreateSinks();
         var fanOut = new SinkFanOut(sinks);
         var clock = new WallClock();
-        var pipeline = new EventPipeline(clock, fanOut, _options.CaptureBytes, _options.ResolveFds ? new FdPathResolver() : null);
+        var pipeline = new EventPipeline(clock, fanOut, _options.CaptureBytes, _options.ResolveFds ? new FdPathResolver() : null,
+            nameSyscalls: _options.Syscalls.Any(s => s != WriteSyscall.Write));
         using var ring = new RingBuffer(bpf.EventsMapFd, bpf.EventsRingBytes, pipeline);
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
         var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
             tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); });
         await using var metrics = _options.MetricsPort == 0 ? null : await MetricsServer.StartAsync(
-            _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids));
+            _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids, _options.Syscalls));
         await using var api = _options.AcceptsRegistrations ? await RestApi.StartAsync(_options, pids) : null;
 
         foreach (var pid in _options.Pids)
@@ -62,8 +63,9 @@ internal sealed class TracerHost
         readerThread.Start();
         api?.MarkReady();
         launched?.Release();
-        Log.Information("tracing writes of {Processes} processes ({Threads} threads) via {Hook}; capture {Capture} bytes per write",
-            pids.TrackedProcesses, pids.TrackedThreads, bpf.Hook.ToString().ToLowerInvariant(), _options.CaptureBytes);
+        Log.Information("tracing writes of {Processes} processes ({Threads} threads) via {Hook}; {Syscalls}; capture {Capture} bytes per write",
+            pids.TrackedProcesses, pids.TrackedThreads, bpf.Hook.ToString().ToLowerInvariant(),
+            string.Join(",", _options.Syscalls.Select(s => s.Name())), _options.CaptureBytes);
 
         var exitCode = await SuperviseAsync(pids, launched);
 
@@ -137,6 +139,7 @@ internal sealed class TracerHost
                 FileDescriptors: [.. _options.FileDescriptors],
                 RingBufferBytes: _options.RingBufferMegabytes * 1024 * 1024,
                 MaxTrackedProcesses: _options.MaxTrackedProcesses,
+                Syscalls: _options.Syscalls,
                 Hook: _options.Attach,
                 CaptureAt: _options.CaptureAt,
                 ResolveFds: _options.ResolveFds));

@@ -12,8 +12,9 @@ namespace WriteTracer.Metrics;
 /// Everything /metrics shows, read at scrape time from the components that count:
 /// the pipeline, the kernel's per-CPU counters, every sink, the process registry.
 /// </summary>
+/// <param name="syscalls">The calls of the write family traced (--syscalls): a write_tracer_syscalls_total sample each.</param>
 internal sealed class TracerMetrics(EventPipeline pipeline, Func<BpfCounter, ulong> kernelCounter,
-    IReadOnlyList<EventSink> sinks, PidManager pids)
+    IReadOnlyList<EventSink> sinks, PidManager pids, IReadOnlyList<WriteSyscall> syscalls)
 {
     private static readonly double StartTimeSeconds =
         Process.GetCurrentProcess().StartTime.ToUniversalTime().Subtract(DateTime.UnixEpoch).TotalSeconds;
@@ -31,10 +32,14 @@ internal sealed class TracerMetrics(EventPipeline pipeline, Func<BpfCounter, ulo
             "Threads of the traced processes, as of the last reconciliation", pids.TrackedThreads);
 
         w.Counter("write_tracer_write_calls_total",
-            "write(2) calls captured: events received from the kernel (calls it could not queue are counted as dropped, stage kernel)",
+            "Calls of the write family captured (every syscall --syscalls traces): events received from the kernel " +
+            "(calls it could not queue are counted as dropped, stage kernel)",
             pipeline.Captured);
         w.Counter("write_tracer_write_bytes_total",
-            "Bytes the captured write(2) calls asked to write", pipeline.CapturedBytes);
+            "Bytes the captured calls asked to write", pipeline.CapturedBytes);
+        w.Counter("write_tracer_syscalls_total",
+            "Calls captured by syscall, one sample per syscall traced (--syscalls); they sum to write_tracer_write_calls_total",
+            "syscall", syscalls.Select(s => Sample(s.Name(), pipeline.CapturedOf(s))));
         w.Counter("write_tracer_events_dropped_total",
             "Events lost, by stage: kernel (the ring buffer was full) or a sink (its queue was full or delivery failed)",
             "stage", [new("kernel", kernelCounter(BpfCounter.RingBufferFull)), .. sinks.Select(s => Sample(s.Stage, s.Dropped))]);

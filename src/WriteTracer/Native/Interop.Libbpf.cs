@@ -73,6 +73,25 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "bpf_obj_get_info_by_fd")]
         internal static partial int ObjectGetInfoByFd(SafeBpfMapHandle fd, void* info, uint* infoLength);
 
+        [LibraryImport(Library, EntryPoint = "btf__load_vmlinux_btf", SetLastError = true)]
+        internal static partial SafeBtfHandle BtfLoadVmlinux();
+
+        [LibraryImport(Library, EntryPoint = "btf__free")]
+        internal static partial void BtfFree(nint btf);
+
+        /// <summary>The BTF type id of the named type of this kind, or -ENOENT.</summary>
+        [LibraryImport(Library, EntryPoint = "btf__find_by_name_kind", StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int BtfFindByNameKind(SafeBtfHandle btf, string name, uint kind);
+
+        /// <summary>Loads one program from raw instructions: a new fd, or -errno.</summary>
+        [LibraryImport(Library, EntryPoint = "bpf_prog_load", StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int ProgramLoad(uint type, string? name, string license, ulong* instructions, nuint count,
+            BpfProgramLoadOptions* options);
+
+        /// <summary>1 when programs of this type may call the helper, 0 when not, or -errno.</summary>
+        [LibraryImport(Library, EntryPoint = "libbpf_probe_bpf_helper")]
+        internal static partial int ProbeHelper(uint programType, uint helper, void* options);
+
         [LibraryImport(Library, EntryPoint = "libbpf_set_print")]
         internal static partial nint SetPrint(delegate* unmanaged<int, byte*, nint, int> print);
 
@@ -81,6 +100,10 @@ internal static partial class Interop
 
         /// <summary>bpf_map_update_elem flags.</summary>
         internal const ulong BPF_ANY = 0, BPF_NOEXIST = 1;
+
+        /// <summary>enum bpf_prog_type, enum bpf_attach_type, a BTF kind, enum bpf_func_id.</summary>
+        internal const uint BPF_PROG_TYPE_TRACEPOINT = 5, BPF_PROG_TYPE_TRACING = 26, BPF_TRACE_FENTRY = 24,
+            BTF_KIND_FUNC = 12, BPF_FUNC_loop = 181;
 
         /// <summary>libbpf_print_level.</summary>
         internal const int LIBBPF_WARN = 0, LIBBPF_INFO = 1, LIBBPF_DEBUG = 2;
