@@ -481,6 +481,121 @@ WT_SYSCALL_TRACEPOINTS(pwrite64, false)
 WT_SYSCALL_TRACEPOINTS(pwritev, true)
 WT_SYSCALL_TRACEPOINTS(pwritev2, true)
 
+/*
+ * The raw syscall tracepoints (--attach raw): one program for every syscall of every
+ * task while attached, so the syscall number is tested first and a call outside the
+ * family costs a few compares. They skip the perf side of the syscall tracepoints
+ * (the argument copy into a perf buffer) but, like them, put every task on the
+ * syscall slow path. Numbers of this architecture's native syscall table.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define WT_NR_WRITE 1
+#define WT_NR_WRITEV 20
+#define WT_NR_PWRITE64 18
+#define WT_NR_PWRITEV 296
+#define WT_NR_PWRITEV2 328
+#define WT_SYSCALL_NR(regs) ((long)(regs)->orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define WT_NR_WRITE 64
+#define WT_NR_WRITEV 66
+#define WT_NR_PWRITE64 68
+#define WT_NR_PWRITEV 70
+#define WT_NR_PWRITEV2 287
+#define WT_SYSCALL_NR(regs) ((long)(regs)->syscallno)
+#else
+#error "the raw syscall tracepoints need this architecture's syscall numbers"
+#endif
+
+/* The WT_SYSCALL_* of syscall number id when --syscalls traces it, else -1; cfg.syscalls is a constant to the verifier. */
+static __always_inline int traced_syscall(long id)
+{
+	if ((cfg.syscalls & 1u << WT_SYSCALL_WRITE) && id == WT_NR_WRITE)
+		return WT_SYSCALL_WRITE;
+	if ((cfg.syscalls & 1u << WT_SYSCALL_WRITEV) && id == WT_NR_WRITEV)
+		return WT_SYSCALL_WRITEV;
+	if ((cfg.syscalls & 1u << WT_SYSCALL_PWRITE64) && id == WT_NR_PWRITE64)
+		return WT_SYSCALL_PWRITE64;
+	if ((cfg.syscalls & 1u << WT_SYSCALL_PWRITEV) && id == WT_NR_PWRITEV)
+		return WT_SYSCALL_PWRITEV;
+	if ((cfg.syscalls & 1u << WT_SYSCALL_PWRITEV2) && id == WT_NR_PWRITEV2)
+		return WT_SYSCALL_PWRITEV2;
+	return -1;
+}
+
+/*
+ * A 32-bit task's syscall numbers are another table's (ia32's 1 is exit, not write).
+ * The syscall tracepoints ignore such calls on x86; so does the raw tracepoint.
+ */
+static __always_inline bool compat_syscall(void)
+{
+#if defined(__TARGET_ARCH_x86)
+	return bpf_get_current_task_btf()->thread_info.status & 0x0002; /* TS_COMPAT */
+#else
+	return bpf_get_current_task_btf()->thread_info.flags & (1ul << 22); /* TIF_32BIT */
+#endif
+}
+
+/* Decodes the call from the user's registers: the syscall's own arguments, as at its tracepoint. */
+static __always_inline bool decode_raw(struct write_call *call, int syscall, struct pt_regs *regs)
+{
+	__u64 fd = PT_REGS_PARM1_SYSCALL(regs), buf = PT_REGS_PARM2_SYSCALL(regs);
+	__u64 count = PT_REGS_PARM3_SYSCALL(regs), pos = PT_REGS_PARM4_SYSCALL(regs);
+
+	if (compat_syscall())
+		return false;
+	switch (syscall) {
+	case WT_SYSCALL_WRITE:
+		return decode_write(call, fd, buf, count, pos);
+	case WT_SYSCALL_WRITEV:
+		return decode_writev(call, fd, buf, count, pos);
+	case WT_SYSCALL_PWRITE64:
+		return decode_pwrite64(call, fd, buf, count, pos);
+	case WT_SYSCALL_PWRITEV:
+		return decode_pwritev(call, fd, buf, count, pos);
+	default:
+		return decode_pwritev2(call, fd, buf, count, pos);
+	}
+}
+
+static __always_inline bool vector_syscall(int syscall)
+{
+	return syscall == WT_SYSCALL_WRITEV || syscall == WT_SYSCALL_PWRITEV || syscall == WT_SYSCALL_PWRITEV2;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
+{
+	int syscall = traced_syscall(id);
+	struct write_call call;
+
+	if (syscall < 0 || !decode_raw(&call, syscall, regs))
+		return 0;
+	return vector_syscall(syscall) ? emit(&call, true) : emit(&call, false);
+}
+
+/* --capture-at exit: held at entry, emitted by handle_sys_exit. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter_hold, struct pt_regs *regs, long id)
+{
+	int syscall = traced_syscall(id);
+	struct write_call call;
+
+	if (syscall < 0 || !decode_raw(&call, syscall, regs))
+		return 0;
+	return hold(&call);
+}
+
+/* Only a call held at entry is emitted: a compat task's, never held, finds nothing. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
+{
+	int syscall = traced_syscall(WT_SYSCALL_NR(regs));
+
+	if (syscall < 0)
+		return 0;
+	return vector_syscall(syscall) ? on_write_exit(ret, true) : on_write_exit(ret, false);
+}
+
 /* BPF trampolines on the function behind write(2): far cheaper for untracked writes. */
 SEC("fentry/ksys_write")
 int BPF_PROG(handle_write_fentry, unsigned int fd, const char *buf, size_t count)

@@ -119,6 +119,8 @@ struct wt_config {
 	__u32 filter_fds;        /* nonzero: only fds present in the fd_filter map */
 	__u32 resolve_fds;       /* WT_RESOLVE_FDS_* */
 	__u64 wakeup_bytes;      /* force a reader wakeup once this much is unread */
+	__u32 syscalls;          /* bit 1 << WT_SYSCALL_*: the calls traced (--syscalls), for the raw tracepoint's dispatch */
+	__u32 reserved;
 };
 
 /* Slots of the per-CPU counters map. */

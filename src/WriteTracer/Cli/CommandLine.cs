@@ -188,10 +188,12 @@ internal sealed class CommandLine
 
     private readonly Option<WriteHook> _attach = new("--attach")
     {
-        Description = "Where write(2) is intercepted: tracepoint (syscalls:sys_enter_write) or fentry " +
-            "(ksys_write; cheaper for the host's untraced writes, falls back to the tracepoint where unavailable) [default: tracepoint]",
-        HelpName = "tracepoint|fentry",
-        CustomParser = r => ParseChoice(r, WriteHook.Tracepoint, ("tracepoint", WriteHook.Tracepoint), ("fentry", WriteHook.Fentry)),
+        Description = "Where write(2) is intercepted: tracepoint (syscalls:sys_enter_write), raw (the raw tracepoint " +
+            "sys_enter, which every syscall passes, dispatching on the syscall number) or fentry (ksys_write; cheaper " +
+            "for the host's untraced writes); raw and fentry fall back to the tracepoint where unavailable [default: tracepoint]",
+        HelpName = "tracepoint|raw|fentry",
+        CustomParser = r => ParseChoice(r, WriteHook.Tracepoint, ("tracepoint", WriteHook.Tracepoint), ("raw", WriteHook.Raw),
+            ("fentry", WriteHook.Fentry)),
     };
 
     private readonly Option<CapturePoint> _captureAt = new("--capture-at")
