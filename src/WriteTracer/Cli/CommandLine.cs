@@ -290,7 +290,7 @@ internal sealed class CommandLine
             ResolveFds = result.GetValue(_resolveFds),
             RingBufferMegabytes = result.GetValue(_ringBuffer),
             MaxTrackedProcesses = result.GetValue(_maxTracked),
-            Syscalls = result.GetValue(_syscalls) ?? defaults.Syscalls,
+            Syscalls = result.GetResult(_syscalls) is null ? defaults.Syscalls : result.GetValue(_syscalls)!,
             Attach = ChoiceOr(result, _attach, defaults.Attach),
             CaptureAt = ChoiceOr(result, _captureAt, defaults.CaptureAt),
             LogLevel = ChoiceOr(result, _logLevel, defaults.LogLevel),
