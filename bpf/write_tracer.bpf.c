@@ -66,6 +66,21 @@ static __always_inline void count(__u32 slot)
 		*value += 1; /* per-CPU slot: no other writer */
 }
 
+/*
+ * Every change of the tracked set in the kernel goes through track() and untrack()
+ * (fork, exit, and any hook that adds or removes a process), so whatever must stay in
+ * step with `tracked` is kept in one place.
+ */
+static __always_inline long track(__u32 tgid, const struct tracked_process *value)
+{
+	return bpf_map_update_elem(&tracked, &tgid, value, BPF_ANY);
+}
+
+static __always_inline void untrack(__u32 tgid)
+{
+	bpf_map_delete_elem(&tracked, &tgid);
+}
+
 /* One write as the hooks see it. */
 struct write_call {
 	__u64 timestamp_ns;
@@ -637,7 +652,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 
 	inherited.root_pid = proc->root_pid;
 	inherited.flags = proc->flags;
-	if (bpf_map_update_elem(&tracked, &child_tgid, &inherited, BPF_ANY))
+	if (track(child_tgid, &inherited))
 		count(WT_COUNTER_TRACKED_FULL);
 	return 0;
 }
@@ -652,6 +667,6 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		return 0;
 
 	tgid = BPF_CORE_READ(task, tgid);
-	bpf_map_delete_elem(&tracked, &tgid);
+	untrack(tgid);
 	return 0;
 }
