@@ -21,12 +21,16 @@ internal sealed unsafe class SafeBpfMapHandle : SafeHandleMinusOneIsInvalid
     }
 
     /// <summary>The map's name as the kernel knows it (at most 15 bytes).</summary>
-    public string Name()
+    public string Name() => Info().Name;
+
+    public uint MaxEntries() => Info().MaxEntries;
+
+    private BpfMapInfo Info()
     {
         var info = default(BpfMapInfo);
         var length = (uint)sizeof(BpfMapInfo);
         var result = Interop.Libbpf.ObjectGetInfoByFd(this, &info, &length);
-        return result == 0 ? info.Name : throw Bpf.BpfException.From("reading BPF map info", -result);
+        return result == 0 ? info : throw Bpf.BpfException.From("reading BPF map info", -result);
     }
 
     protected override bool ReleaseHandle() => Interop.Libc.Close((int)handle) == 0;
