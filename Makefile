@@ -9,9 +9,10 @@ CONFIG     ?= Release
 ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BPF_OUT) -Ibpf
 CFLAGS     ?= -O2 -Wall -Wextra -Werror -pthread
-# What building needs on Debian 12, and what testing adds; `make deps` installs what is missing.
+# What building needs on Debian 12, and what testing adds (strace: the reference of the write-family tests);
+# `make deps` installs what is missing.
 BUILD_APT_PACKAGES := clang llvm libbpf-dev bpftool
-APT_PACKAGES := $(BUILD_APT_PACKAGES) prometheus python3 libslurm-dev
+APT_PACKAGES := $(BUILD_APT_PACKAGES) prometheus python3 libslurm-dev strace
 DOTNET_FLAGS := --nologo -v quiet -c $(CONFIG)
 UTILITIES  := $(BIN)/writer $(BIN)/echopid
 # What `make bench` compares against and runs with (Debian packages).

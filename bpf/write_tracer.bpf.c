@@ -207,8 +207,6 @@ static __always_inline long gather_iov(void *dst, __u32 len, const struct write_
 	struct iov_walk walk = { .iov = call->buf, .limit = len };
 	struct wt_gather_area *area;
 
-	if (call->flags & WT_EVENT_READ_FAILED)
-		return -1; /* the array itself could not be read at selection */
 	bpf_loop(iov_entries(call), walk_iov, &walk, 0);
 	area = bpf_map_lookup_elem(&gather_area, &zero);
 	if (walk.failed || walk.captured != len || !area || len > WT_MAX_CAPTURE)
@@ -257,6 +255,8 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 	len = call->count < capacity ? (__u32)call->count : capacity;
 	if (len > WT_MAX_CAPTURE)
 		len = WT_MAX_CAPTURE; /* unreachable; keeps the verifier's bounds simple */
+	if (vector && (call->flags & WT_EVENT_READ_FAILED))
+		len = 0; /* the iovec array was unreadable at selection, and counted there */
 	if (len && copy_data(e->data, len, call, vector)) {
 		len = 0;
 		e->flags |= WT_EVENT_READ_FAILED;
@@ -411,8 +411,10 @@ static __always_inline bool select_vector(struct write_call *call, __u16 syscall
 		return false;
 	bpf_loop(iov_entries(call), walk_iov, &walk, 0);
 	call->count = walk.count;
-	if (walk.failed)
-		call->flags |= WT_EVENT_READ_FAILED; /* counted when the record is filled */
+	if (walk.failed) {
+		call->flags |= WT_EVENT_READ_FAILED;
+		count(WT_COUNTER_READ_FAILED);
+	}
 	return true;
 }
 

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,6 +60,8 @@ static const char usage_text[] =
     "              (default 64, seq=0 payload) from each of the -t threads\n"
     "              (default: the main thread only), buffer built once; not\n"
     "              combinable with -n/-c/-g\n"
+    "  -v IOVECS   with -q: each payload is one writev(2) of IOVECS buffers\n"
+    "              (1..1024), the -s bytes split evenly (the last takes the rest)\n"
     "  -G N        syscall loop for benchmarks: N getppid(2) calls from the\n"
     "              main thread and no write but the stderr lines; not\n"
     "              combinable with -t/-n/-c/-g/-q\n"
@@ -70,7 +73,7 @@ static const char usage_text[] =
     "any child failure makes writer exit 1). Exit 2: bad usage, 1: write failed.\n";
 
 static struct {
-    long long threads, lines, children, size, wait_ms, pause_us, exit_code, quiet, getppids;
+    long long threads, lines, children, size, wait_ms, pause_us, exit_code, quiet, iovecs, getppids;
     int grandchild, binary, wait_stdin, fd;
 } cfg = { .threads = 1, .lines = 10, .size = -1, .quiet = -1, .getppids = -1, .fd = 1 };
 
@@ -99,19 +102,23 @@ static long long parse(const char *s, long long min, long long max, const char *
 
 // The only way payload bytes leave the process. A short write is an error,
 // not something to retry: a test must see exactly one event per payload.
-static int write_exact(int fd, const char *buf, size_t len)
+static int check_written(const char *call, int fd, ssize_t n, size_t len)
 {
-    ssize_t n = write(fd, buf, len);
     if (n < 0) {
-        fprintf(stderr, "writer: write(fd %d, %zu bytes) failed: %s\n",
-                fd, len, strerror(errno));
+        fprintf(stderr, "writer: %s(fd %d, %zu bytes) failed: %s\n",
+                call, fd, len, strerror(errno));
         return -1;
     }
     if ((size_t)n != len) {
-        fprintf(stderr, "writer: short write on fd %d: %zd of %zu bytes\n", fd, n, len);
+        fprintf(stderr, "writer: short %s on fd %d: %zd of %zu bytes\n", call, fd, n, len);
         return -1;
     }
     return 0;
+}
+
+static int write_exact(int fd, const char *buf, size_t len)
+{
+    return check_written("write", fd, write(fd, buf, len), len);
 }
 
 // Writes the head (see top comment) into out; it may contain NUL (-b).
@@ -202,16 +209,24 @@ static int run_writer(long long *written)
 }
 
 // -q: the benchmark path, per writer thread. One payload built up front, then
-// nothing but write(2) and a length check per iteration.
+// nothing but write(2), or with -v writev(2), and a length check per iteration.
 static int run_quiet(long long *written)
 {
     struct payload p;
     if (payload_init(&p) != 0)
         return -1;
     payload_set(&p, getpid(), (int)syscall(SYS_gettid), 0);
+    struct iovec iov[1024];
+    int iovcnt = (int)cfg.iovecs;
+    size_t piece = iovcnt > 0 ? p.len / (size_t)iovcnt : 0;
+    for (int i = 0; i < iovcnt; i++) {
+        iov[i].iov_base = p.buf + (size_t)i * piece;
+        iov[i].iov_len = i == iovcnt - 1 ? p.len - (size_t)i * piece : piece;
+    }
     int rc = 0;
     for (long long i = 0; i < cfg.quiet; i++) {
-        if (write_exact(cfg.fd, p.buf, p.len) != 0) {
+        if (iovcnt > 0 ? check_written("writev", cfg.fd, writev(cfg.fd, iov, iovcnt), p.len) != 0
+                       : write_exact(cfg.fd, p.buf, p.len) != 0) {
             rc = -1;
             break;
         }
@@ -369,7 +384,7 @@ int main(int argc, char **argv)
     const char *path = NULL;
     int fd_given = 0, workload_given = 0, threads_given = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "t:n:c:gbs:f:o:w:p:We:q:G:h")) != -1) {
+    while ((opt = getopt(argc, argv, "t:n:c:gbs:f:o:w:p:We:q:v:G:h")) != -1) {
         switch (opt) {
         case 't': cfg.threads = parse(optarg, 0, 4096, "-t"); threads_given = 1; break;
         case 'n': cfg.lines = parse(optarg, 0, MAX_LINES, "-n"); workload_given = 1; break;
@@ -384,6 +399,7 @@ int main(int argc, char **argv)
         case 'W': cfg.wait_stdin = 1; break;
         case 'e': cfg.exit_code = parse(optarg, 0, 255, "-e"); break;
         case 'q': cfg.quiet = parse(optarg, 0, MAX_LINES, "-q"); break;
+        case 'v': cfg.iovecs = parse(optarg, 1, 1024, "-v"); break;
         case 'G': cfg.getppids = parse(optarg, 0, LLONG_MAX, "-G"); break;
         case 'h': fputs(usage_text, stdout); return 0;
         default:  fputs(usage_text, stderr); return 2;   // getopt printed why
@@ -399,6 +415,8 @@ int main(int argc, char **argv)
         die_usage("%s", "-q cannot be combined with -n, -c or -g");
     if (cfg.getppids >= 0 && (workload_given || threads_given || cfg.quiet >= 0))
         die_usage("%s", "-G cannot be combined with -t, -n, -c, -g or -q");
+    if (cfg.iovecs > 0 && cfg.quiet < 0)
+        die_usage("%s", "-v needs the quiet loop (-q N)");
     if (cfg.quiet >= 0 && cfg.size < 0)
         cfg.size = 64;
 

@@ -18,17 +18,19 @@ if (options is null)
 }
 
 Logging.Configure(options.LogLevel);
+string failure;
 try
 {
     return await TracerHost.RunAsync(options);
 }
 catch (Exception e) when (e is StartupException or BpfException)
 {
-    Log.CloseAndFlush();
-    Console.Error.WriteLine($"write-tracer: {e.Message}");
-    return 1;
+    failure = e.Message;
 }
 finally
 {
     await Log.CloseAndFlushAsync();
 }
+// After the log is flushed, so the reason is the last line on stderr.
+Console.Error.WriteLine($"write-tracer: {failure}");
+return 1;

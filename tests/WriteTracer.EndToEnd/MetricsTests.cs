@@ -32,6 +32,8 @@ public sealed class MetricsTests
         var page = await MetricsPage.ScrapeAsync(metricsPort);
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", page.ContentType?.ToString());
         Assert.Equal(events, page["write_tracer_write_calls_total"]);
+        Assert.Equal(events, page["write_tracer_syscalls_total{syscall=\"write\"}"]);
+        Assert.Single(page.Samples.Keys, k => k.StartsWith("write_tracer_syscalls_total", StringComparison.Ordinal));
         Assert.Equal(events, page["write_tracer_events_delivered_total{stage=\"stdout\"}"]);
         Assert.Equal(tracer.Events.Sum(e => e.GetProperty("count").GetInt64()), page["write_tracer_write_bytes_total"]);
         Assert.Equal(0, page["write_tracer_events_dropped_total{stage=\"kernel\"}"]);

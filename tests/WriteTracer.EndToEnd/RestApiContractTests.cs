@@ -8,7 +8,7 @@ using static WriteTracer.EndToEnd.Infrastructure.ApiTracer;
 
 namespace WriteTracer.EndToEnd;
 
-/// <summary>The REST contract of DESIGN.md against the running tracer: every status code, every body.</summary>
+/// <summary>The REST contract (docs/DESIGN.md, "REST API") against the running tracer: every status code, every body.</summary>
 public sealed class RestApiContractTests
 {
     [RootFact]

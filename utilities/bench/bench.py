@@ -10,7 +10,7 @@ strace and bpftrace are left out, and the report adds the new/old ratios of the 
 
 `bench.py --render results-….json` prints the report of a saved run again.
 Environment: BENCH_RUNS (repetitions, default 5), BENCH_QUICK=1 (smaller workloads, one
-repetition, a shorter pipeline benchmark), BENCH_ONLY=w1,w2,w3,fork,untracked,getppid,pipeline,
+repetition, a shorter pipeline benchmark), BENCH_ONLY=w1,w1v,w2,w3,fork,untracked,getppid,pipeline,
 BENCH_AGAINST=REF, BENCH_ARGS / BENCH_AGAINST_ARGS (extra write-tracer options for the working
 tree's / the ref's binary, e.g. BENCH_AGAINST=HEAD BENCH_ARGS="--attach raw" compares two hooks)."""
 
@@ -50,6 +50,8 @@ DATA_FD = 3  # the writer's -o file
 FENTRY = ("--attach", "fentry")  # measured beside the default attach point where the binary has it
 RAW = ("--attach", "raw")        # the raw syscall tracepoint, likewise
 RESOLVE_FDS = ("--resolve-fds",)  # fd_path on every event: the kernel's identity read, then a cache hit per event
+SYSCALLS_ALL = ("--syscalls", "all")  # the whole write family: five tracepoints instead of one
+W1V_IOVECS = 4  # W1's 64 bytes as one writev(2) of this many buffers
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,8 @@ class Candidate:
         return self.name + (f" {' '.join(self.args)}" if self.args else "")
 
 
-def quiet_loop(key: str, title: str, writes: int, size: int, path: str) -> Workload:
-    return Workload(key, title, ("-q", str(writes), "-s", str(size), "-o", path), writes, 1)
+def quiet_loop(key: str, title: str, writes: int, size: int, path: str, *extra: str) -> Workload:
+    return Workload(key, title, ("-q", str(writes), "-s", str(size), *extra, "-o", path), writes, 1)
 
 
 def threaded_loop(key: str, title: str, threads: int, writes: int, size: int, path: str) -> Workload:
@@ -137,6 +139,8 @@ class Bench:
         w1_writes, w2_writes, w3_writes, getppids, children = (
             (200_000, 20_000, 100_000, 500_000, 100) if quick else (2_000_000, 200_000, 1_000_000, 5_000_000, 500))
         self.w1 = quiet_loop("w1", f"W1: {w1_writes:,} × 64 B to /dev/null, one thread", w1_writes, 64, "/dev/null")
+        self.w1v = quiet_loop("w1v", f"W1v: {w1_writes:,} × 64 B to /dev/null, each a writev of {W1V_IOVECS} buffers, one thread",
+                              w1_writes, 64, "/dev/null", "-v", str(W1V_IOVECS))
         self.w2 = quiet_loop("w2", f"W2: {w2_writes:,} × 4 KiB to a file", w2_writes, 4096,
                              os.path.join(WORK_DIR, "w2.data"))
         self.w3 = threaded_loop("w3", f"W3: 2 threads × {w3_writes:,} × 64 B to /dev/null", 2, w3_writes, 64,
@@ -188,17 +192,18 @@ class Bench:
 
     # ---- the measurements ---------------------------------------------------------------
 
-    def write_tracer(self, key: str, label: str) -> list[Setup]:
+    def write_tracer(self, key: str, label: str, tracer_args: tuple[str, ...] = ()) -> list[Setup]:
         """The setup once per binary under test: in an A/B run the two run back to back."""
-        return [Setup(key, label, candidate=c) for c in self.candidates]
+        return [Setup(key, label, tracer_args=tracer_args, candidate=c) for c in self.candidates]
 
-    def other_hooks(self, key: str, label: str) -> list[Setup]:
+    def other_hooks(self, key: str, label: str, tracer_args: tuple[str, ...] = ()) -> list[Setup]:
         """The setup with each other attach point the working tree's binary has; not in an A/B
         run, where BENCH_ARGS / BENCH_AGAINST_ARGS choose the hooks."""
         if self.ab:
             return []
         new = self.candidates["new"]
-        return [Setup(key, label.replace("write-tracer", f"write-tracer {' '.join(hook)}", 1), tracer_args=hook)
+        return [Setup(key, label.replace("write-tracer", f"write-tracer {' '.join(hook)}", 1),
+                      tracer_args=(*hook, *tracer_args))
                 for hook in (RAW, FENTRY) if new.has_attach(hook[1])]
 
     def comparisons(self, setups: list[Setup]) -> list[Setup]:
@@ -213,6 +218,8 @@ class Bench:
             *self.write_tracer("wt-stdout", stdout),
             *([Setup("wt-stdout", "write-tracer --resolve-fds → stdout (/dev/null)", tracer_args=RESOLVE_FDS)]
               if resolve else []),
+            *([Setup("wt-stdout", "write-tracer --syscalls all → stdout (/dev/null)", tracer_args=SYSCALLS_ALL)]
+              if self.candidates["new"].has("--syscalls") and scenario == "w1" and not self.ab else []),
             *self.write_tracer("wt-file", "write-tracer → rotating file (-q -o FILE -n 1000000)"),
             *self.other_hooks("wt-stdout", stdout),
             *self.comparisons([] if scenario == "w3" else [
@@ -220,6 +227,16 @@ class Bench:
                 Setup("strace", "strace -f -e trace=write -o FILE", divisor=20),
                 Setup("bpftrace", "bpftrace one-liner (pid filter)")]),
         ]
+
+    def writev_setups(self) -> list[Setup]:
+        """W1v, where the binaries have --syscalls; write stays traced for the writer's last line (a write)."""
+        if not all(c.has("--syscalls") for c in self.candidates.values()):
+            return []
+        every = "write-tracer --syscalls all → stdout (/dev/null)"
+        return [Setup("none", "no tracer"), *self.write_tracer("wt-stdout", every, SYSCALLS_ALL),
+                *self.other_hooks("wt-stdout", every, SYSCALLS_ALL),
+                *self.write_tracer("wt-stdout", "write-tracer --syscalls write,writev → stdout (/dev/null)",
+                                   ("--syscalls", "write,writev"))]
 
     def fork_setups(self) -> list[Setup]:
         return [Setup("none", "no tracer"), *self.write_tracer("wt-stdout", "write-tracer → stdout (counted)"),
@@ -240,9 +257,10 @@ class Bench:
                 *self.comparisons([Setup("bpftrace-other", "bpftrace one-liner on sys_enter_write filtering another pid")])]
 
     def run(self) -> None:
-        plan = [("w1", self.w1, self.traced_setups("w1")), ("w2", self.w2, self.traced_setups("w2")),
-                ("w3", self.w3, self.traced_setups("w3")), ("fork", self.fork, self.fork_setups()),
-                ("untracked", self.w1, self.untracked_setups()), ("getppid", self.getppid, self.getppid_setups())]
+        plan = [("w1", self.w1, self.traced_setups("w1")), ("w1v", self.w1v, self.writev_setups()),
+                ("w2", self.w2, self.traced_setups("w2")), ("w3", self.w3, self.traced_setups("w3")),
+                ("fork", self.fork, self.fork_setups()), ("untracked", self.w1, self.untracked_setups()),
+                ("getppid", self.getppid, self.getppid_setups())]
         for rep in range(self.runs):
             for scenario, workload, setups in plan:
                 if scenario not in self.only:
@@ -481,7 +499,7 @@ def main() -> int:
     quick = os.environ.get("BENCH_QUICK") == "1"
     runs = int(os.environ.get("BENCH_RUNS") or (1 if quick else 5))
     against_ref = os.environ.get("BENCH_AGAINST", "").strip()
-    scenarios = {"w1", "w2", "w3", "fork", "untracked", "getppid", "pipeline"}
+    scenarios = {"w1", "w1v", "w2", "w3", "fork", "untracked", "getppid", "pipeline"}
     # The pipeline benchmark is the working tree's user space alone: nothing to compare in an A/B run.
     default_only = scenarios - {"pipeline"} if against_ref else scenarios
     only = set(filter(None, os.environ.get("BENCH_ONLY", ",".join(default_only)).split(",")))

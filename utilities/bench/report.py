@@ -287,7 +287,7 @@ def document(saved: dict) -> str:
 
 def render(records: list[dict], pipeline_results: dict | None) -> str:
     groups = group_records(records)
-    rows = (traced_rows(groups, "w1") + traced_rows(groups, "w2") + traced_rows(groups, "w3")
+    rows = (traced_rows(groups, "w1") + traced_rows(groups, "w1v") + traced_rows(groups, "w2") + traced_rows(groups, "w3")
             + traced_rows(groups, "fork")
             + untracked_rows(groups, "untracked", "Untracked W1 while a tracer runs", "write", 1.3)
             + untracked_rows(groups, "getppid", getppid_title(groups), "call", 1.35)

@@ -10,7 +10,7 @@ import unittest
 import against
 import harness
 from accounting import Summary, account
-from bench import Candidate, scaled, threaded_loop
+from bench import Candidate, quiet_loop, scaled, threaded_loop
 from report import Group, ab_table, document, group_records
 
 SUMMARY = ("05:26:26.089 INF captured 2000001 writes (128000051 bytes); dropped: kernel 0, stdout 0; "
@@ -96,6 +96,13 @@ class RatioTests(unittest.TestCase):
         self.assertAlmostEqual(1.5, traced.ratio)  # median of 2.0, 1.1, 1.5
 
 
+class WorkloadTests(unittest.TestCase):
+    def test_the_writev_variant_of_w1_keeps_its_buffers_when_scaled(self):
+        w1v = quiet_loop("w1v", "W1v", 1000, 64, "/dev/null", "-v", "4")
+        self.assertEqual(("-q", "100", "-s", "64", "-v", "4", "-o", "/dev/null"), scaled(w1v, 10).args)
+        self.assertEqual(100, scaled(w1v, 10).data_writes)
+
+
 class DocumentTests(unittest.TestCase):
     def test_a_saved_run_renders_its_rows_targets_and_accounting(self):
         base = {"rep": 0, "scenario": "w1", "title": "W1", "data_writes": 100, "traced_writes": 101, "processes": 1}
@@ -107,11 +114,19 @@ class DocumentTests(unittest.TestCase):
                     "max_rss_kib": 50 * 1024, "ready_s": 0.2,
                     "accounting": {"exact": True, "missing": {"kernel": 0}, "notes": []}},
             base | {"setup": "wt-file", "label": "write-tracer → file", "na": "n/a (needs the sinks)"},
+            base | {"scenario": "w1v", "title": "W1v", "setup": "none", "label": "no tracer", "ns_per_write": 200},
+            base | {"scenario": "w1v", "title": "W1v", "setup": "wt-stdout", "label": "write-tracer --syscalls all → stdout",
+                    "ns_per_write": 400, "completeness": 1.0, "counted_by": "counters", "captured": 101,
+                    "drops": {"kernel": 0, "stdout": 0},
+                    "accounting": {"exact": True, "missing": {"kernel": 0}, "notes": []}},
         ]
         text = document({"machine": MACHINE, "runs": 1, "quick": False, "records": records, "pipeline": None})
         self.assertIn("| write-tracer → stdout | 300 ns/write | 3.00× | 100% ¹ | exact in 1/1 runs; "
                       "max drops: kernel 0, stdout 0 | ≤ 2.5×, 100%, no drops: **not met** |", text)
         self.assertIn("| write-tracer → file | n/a (needs the sinks) |", text)
+        self.assertIn("| W1v | no tracer | 200 ns/write | 1.00× (baseline) |", text)
+        self.assertIn("|  | write-tracer --syscalls all → stdout | 400 ns/write | 2.00× | 100% ¹ |", text)
+        self.assertLess(text.index("| W1 |"), text.index("| W1v |"))
         self.assertIn("| ≤ 60 MiB: met |", text)
         self.assertNotIn("WARNING", text)
 

@@ -3,7 +3,6 @@ using System.Text;
 using Microsoft.Extensions.Primitives;
 using Serilog;
 using WriteTracer.Hosting;
-using WriteTracer.Native;
 
 namespace WriteTracer.Api;
 
@@ -23,9 +22,11 @@ internal sealed class BearerToken
     public static BearerToken Load(string path)
     {
         string text;
+        UnixFileMode mode;
         try
         {
             text = File.ReadAllText(path);
+            mode = new FileInfo(path).UnixFileMode; // File.GetUnixFileMode, without its Windows-unsupported mark spreading to every caller
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -40,8 +41,7 @@ internal sealed class BearerToken
         {
             throw new StartupException($"--api-token-file {path}: the token must be one word, without spaces or control characters");
         }
-        if (Interop.Libc.StatX(Interop.Libc.AT_FDCWD, path, 0, Interop.Libc.STATX_MODE, out var stat) == 0
-            && (stat.Mode & (uint)(UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
+        if ((mode & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
         {
             Log.Warning("--api-token-file {Path} is readable by other users; chmod 600 it", path);
         }

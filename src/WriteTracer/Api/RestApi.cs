@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.OpenApi;
 using Serilog;
 using WriteTracer.Cli;
-using WriteTracer.Diagnostics;
 using WriteTracer.Hosting;
 using WriteTracer.Tracking;
 
@@ -40,20 +39,7 @@ internal sealed class RestApi : IAsyncDisposable
         var token = options.ApiTokenFile is null ? null : BearerToken.Load(options.ApiTokenFile);
         var handlers = new ApiHandlers(pids);
         var app = Build(options, handlers, token);
-        try
-        {
-            await app.StartAsync();
-        }
-        catch (Exception e) when (e is IOException or SocketException or AddressInUseException)
-        {
-            await app.DisposeAsync();
-            throw new StartupException(DescribeBindFailure(options, e), e);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
+        await EmbeddedServer.StartAsync(app, e => DescribeBindFailure(options, e));
         var access = token is not null ? "bearer token required" : "no token";
         Log.Information("REST API listening on {Addresses} ({Access})", string.Join(", ", Addresses(options)), access);
         if (options.RestPort > 0 && !IPAddress.IsLoopback(options.RestAddress) && token is null)
@@ -78,10 +64,8 @@ internal sealed class RestApi : IAsyncDisposable
 
     private static WebApplication Build(TracerOptions options, ApiHandlers handlers, BearerToken? token)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "write-tracer" });
-        Logging.UseForAspNetCore(builder.Logging);
+        var builder = EmbeddedServer.CreateBuilder();
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
-        builder.Services.AddRoutingCore();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = ApiJsonContext.Relaxed.Options.PropertyNamingPolicy;
@@ -96,7 +80,7 @@ internal sealed class RestApi : IAsyncDisposable
             document.Info.Description = "Registers processes whose write(2) calls write-tracer traces.";
             return Task.CompletedTask;
         }));
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 16 * ApiHandlers.MaxBodyBytes;

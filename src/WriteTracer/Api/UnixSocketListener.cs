@@ -31,7 +31,7 @@ internal static class UnixSocketListener
             // first leaves no moment in which another user could connect.
             if (Interop.Libc.FChmod(socket.SafeHandle, (uint)Mode) != 0)
             {
-                throw Failure(path, $"cannot set its mode: {Interop.Libc.ErrorText(Marshal.GetLastPInvokeError())}");
+                throw Failure(path, $"cannot set its mode: {Marshal.GetLastPInvokeErrorMessage()}");
             }
             socket.Bind(endpoint);
             return socket;
@@ -61,7 +61,7 @@ internal static class UnixSocketListener
             {
                 return;
             }
-            throw Failure(path, Interop.Libc.ErrorText(errno));
+            throw Failure(path, Marshal.GetPInvokeErrorMessage(errno));
         }
         if ((stat.Mode & Interop.Libc.S_IFMT) != Interop.Libc.S_IFSOCK)
         {

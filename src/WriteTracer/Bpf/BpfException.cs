@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using WriteTracer.Native;
 
 namespace WriteTracer.Bpf;
@@ -15,7 +16,7 @@ internal sealed class BpfException(string message, int errno) : Exception(messag
                 "needs root or CAP_BPF and CAP_PERFMON",
             Interop.Libc.ENOMEM or Interop.Libc.E2BIG =>
                 "not enough locked memory or map space: try a smaller --ring-buffer-mb",
-            _ => Interop.Libc.ErrorText(errno),
+            _ => Marshal.GetPInvokeErrorMessage(errno),
         };
         return new BpfException($"{operation}: {hint} (errno {errno})", errno);
     }

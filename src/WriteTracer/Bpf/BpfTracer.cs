@@ -6,9 +6,10 @@ using WriteTracer.Native;
 namespace WriteTracer.Bpf;
 
 /// <summary>
-/// The loaded kernel program: its maps, and its programs (process lifecycle, and the
-/// write family's hooks --syscalls chose) attached as a unit while anything is tracked (an attached syscall tracepoint slows every write on
-/// the host, so an idle tracer keeps them detached).
+/// The loaded kernel program: its maps, and its programs (the process lifecycle, and the
+/// write family's hooks --syscalls chose) attached as a unit while anything is tracked (an
+/// attached syscall tracepoint slows every such call on the host, so an idle tracer keeps
+/// them detached).
 /// </summary>
 internal sealed unsafe class BpfTracer : IDisposable
 {

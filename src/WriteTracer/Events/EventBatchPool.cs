@@ -7,8 +7,6 @@ internal sealed class EventBatchPool(int bufferBytes, int maxEvents, int maxPool
 {
     private readonly ConcurrentQueue<EventBatch> _free = new();
 
-    public int BufferBytes => bufferBytes;
-
     /// <summary>A cleared batch holding one reference (the caller's).</summary>
     public EventBatch Rent()
     {

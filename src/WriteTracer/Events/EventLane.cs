@@ -1,27 +1,26 @@
 using WriteTracer.Bpf;
-using WriteTracer.Sinks;
 
 namespace WriteTracer.Events;
 
 /// <summary>
 /// The pipeline's work for one output format: its formatter, the batch being filled and
-/// the pool batches come from. Sinks that take this format share each batch it publishes.
+/// the pool batches come from. Each batch it publishes is shared by whatever takes this format.
 /// </summary>
 internal sealed class EventLane
 {
     private readonly IEventFormatter _formatter;
-    private readonly SinkFanOut _fanOut;
+    private readonly IBatchPublisher _publisher;
     private readonly EventBatchPool _pool;
     private readonly int _maxLineLength;
     private EventBatch _batch;
 
     /// <param name="minBatchBytes">A batch holds at least this many bytes, and at least four of the longest lines.</param>
-    public EventLane(EventFormat format, SinkFanOut fanOut, int captureBytes, bool withFdPath, int maxEventsPerBatch, int minBatchBytes,
+    public EventLane(EventFormat format, IBatchPublisher publisher, int captureBytes, bool withFdPath, int maxEventsPerBatch, int minBatchBytes,
         bool nameSyscalls)
     {
         Format = format;
         _formatter = IEventFormatter.Create(format, nameSyscalls);
-        _fanOut = fanOut;
+        _publisher = publisher;
         _maxLineLength = _formatter.MaxLength(captureBytes, withFdPath);
         _pool = new EventBatchPool(Math.Max(minBatchBytes, 4 * _maxLineLength), maxEventsPerBatch);
         _batch = _pool.Rent();
@@ -46,7 +45,7 @@ internal sealed class EventLane
         {
             return;
         }
-        _fanOut.Publish(_batch, Format);
+        _publisher.Publish(_batch, Format);
         _batch = _pool.Rent();
     }
 }

@@ -1,12 +1,11 @@
 using WriteTracer.Bpf;
-using WriteTracer.Sinks;
 
 namespace WriteTracer.Events;
 
 /// <summary>
-/// The reader thread's work per record: decode once, format once per format the sinks
-/// take (one <see cref="EventLane"/> each, usually one), and publish batches to the
-/// sinks. Nothing here allocates per event.
+/// The reader thread's work per record: decode once, format once per format asked for
+/// (one <see cref="EventLane"/> each, usually one), and hand the batches to the
+/// publisher. Nothing here allocates per event.
 /// </summary>
 internal sealed class EventPipeline : IRecordConsumer
 {
@@ -22,15 +21,17 @@ internal sealed class EventPipeline : IRecordConsumer
 
     private readonly long[] _capturedBySyscall = new long[WriteSyscalls.All.Count];
 
+    /// <param name="formats">The formats to write every event in, each once (none: events are only counted).</param>
     /// <param name="fdPaths">Names each event's fd (--resolve-fds); null leaves events without a path.</param>
     /// <param name="nameSyscalls">More than write(2) is traced (--syscalls): JSON events name their syscall.</param>
-    public EventPipeline(WallClock clock, SinkFanOut fanOut, int captureBytes, FdPathResolver? fdPaths = null,
-        int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes, bool nameSyscalls = false)
+    public EventPipeline(WallClock clock, IBatchPublisher publisher, IReadOnlyList<EventFormat> formats, int captureBytes,
+        FdPathResolver? fdPaths = null, int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes,
+        bool nameSyscalls = false)
     {
         _clock = clock;
         _fdPaths = fdPaths;
-        _lanes = [.. fanOut.Formats.Select(format =>
-            new EventLane(format, fanOut, captureBytes, fdPaths is not null, maxEventsPerBatch, minBatchBytes, nameSyscalls))];
+        _lanes = [.. formats.Select(format =>
+            new EventLane(format, publisher, captureBytes, fdPaths is not null, maxEventsPerBatch, minBatchBytes, nameSyscalls))];
     }
 
     /// <summary>Events received from the kernel.</summary>

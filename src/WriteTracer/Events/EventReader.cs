@@ -2,7 +2,10 @@ using WriteTracer.Bpf;
 
 namespace WriteTracer.Events;
 
-/// <summary>The reader thread: polls the ring buffer and publishes what it formats.</summary>
+/// <summary>
+/// The reader thread, the pipeline's one driver: each cycle polls the ring buffer into the
+/// pipeline, then publishes what it formatted.
+/// </summary>
 internal sealed class EventReader(RingBuffer ring, EventPipeline pipeline, WallClock clock, Func<bool> isTracing)
 {
     /// <summary>The longest an event waits in the ring when too few arrive to wake the reader.</summary>
@@ -11,21 +14,17 @@ internal sealed class EventReader(RingBuffer ring, EventPipeline pipeline, WallC
     /// <summary>With nothing attached nothing arrives: wake rarely, so an idle daemon stays idle.</summary>
     public const int IdlePollTimeoutMs = 250;
 
-    /// <summary>Reads until stop is signalled, then drains what the kernel already emitted.</summary>
+    /// <summary>Reads until stop is signalled, then once more without waiting: what the kernel already emitted.</summary>
     public void Run(CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested)
+        bool stopping;
+        do
         {
+            stopping = stop.IsCancellationRequested;
             clock.Refresh();
-            ring.Poll(isTracing() ? PollTimeoutMs : IdlePollTimeoutMs);
+            ring.Poll(stopping ? 0 : isTracing() ? PollTimeoutMs : IdlePollTimeoutMs, pipeline);
             pipeline.Flush();
         }
-        Drain();
-    }
-
-    public void Drain()
-    {
-        ring.Poll(0);
-        pipeline.Flush();
+        while (!stopping);
     }
 }

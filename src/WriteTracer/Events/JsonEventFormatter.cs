@@ -5,7 +5,7 @@ using WriteTracer.Bpf;
 namespace WriteTracer.Events;
 
 /// <summary>
-/// Formats one event as one JSON line (DESIGN.md, "Event"). The captured bytes stay
+/// Formats one event as one JSON line (docs/DESIGN.md, "Event"). The captured bytes stay
 /// recoverable exactly: "data" when they are valid UTF-8, "data_b64" otherwise.
 /// </summary>
 /// <param name="nameSyscalls">More than write(2) is traced: every event names its "syscall".</param>

@@ -28,8 +28,6 @@ internal ref struct Utf8Writer(Span<byte> destination)
 
     public readonly int Position => _position;
 
-    public readonly Span<byte> Remaining => _destination[_position..];
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Raw(scoped ReadOnlySpan<byte> bytes)
     {

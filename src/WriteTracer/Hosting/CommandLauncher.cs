@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using WriteTracer.Native;
 
 namespace WriteTracer.Hosting;
@@ -31,9 +32,9 @@ internal sealed class CommandLauncher : IDisposable
         var fifo = Path.Combine(directory.FullName, "release");
         if (Interop.Libc.MkFifo(fifo, 0x180 /* 0600 */) != 0)
         {
-            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            var errno = Marshal.GetLastPInvokeError();
             directory.Delete(recursive: true);
-            throw new StartupException($"cannot launch {command[0]}: mkfifo failed: {Interop.Libc.ErrorText(errno)}");
+            throw new StartupException($"cannot launch {command[0]}: mkfifo failed: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         // $1 is the FIFO, then the command; $0 names the shell in its error messages.

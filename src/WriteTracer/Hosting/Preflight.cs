@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Serilog;
 using WriteTracer.Native;
 
@@ -38,7 +39,7 @@ internal static class Preflight
 
     private static void CheckPrivileges()
     {
-        if (Interop.Libc.GetEUid() == 0)
+        if (Environment.IsPrivilegedProcess)
         {
             return;
         }
@@ -81,9 +82,9 @@ internal static class Preflight
         }
         if (Interop.Libc.Mount("tracefs", TraceFs, "tracefs", 0, 0) != 0)
         {
-            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            var errno = Marshal.GetLastPInvokeError();
             throw new StartupException(
-                $"tracefs is not mounted and mounting it at {TraceFs} failed: {Interop.Libc.ErrorText(errno)} " +
+                $"tracefs is not mounted and mounting it at {TraceFs} failed: {Marshal.GetPInvokeErrorMessage(errno)} " +
                 $"(mount it with: mount -t tracefs tracefs {TraceFs})");
         }
         Log.Information("mounted tracefs at {Path}", TraceFs);

@@ -34,9 +34,9 @@ internal sealed class TracerHost
         var sinks = CreateSinks();
         var fanOut = new SinkFanOut(sinks);
         var clock = new WallClock();
-        var pipeline = new EventPipeline(clock, fanOut, _options.CaptureBytes, _options.ResolveFds ? new FdPathResolver() : null,
-            nameSyscalls: _options.Syscalls.Any(s => s != WriteSyscall.Write));
-        using var ring = new RingBuffer(bpf.EventsMapFd, bpf.EventsRingBytes, pipeline);
+        var pipeline = new EventPipeline(clock, fanOut, fanOut.Formats, _options.CaptureBytes,
+            _options.ResolveFds ? new FdPathResolver() : null, nameSyscalls: _options.Syscalls.Any(s => s != WriteSyscall.Write));
+        using var ring = new RingBuffer(bpf.EventsMapFd, bpf.EventsRingBytes);
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
         var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
             tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); });

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using WriteTracer.Diagnostics;
 using WriteTracer.Hosting;
 
 namespace WriteTracer.Metrics;
@@ -15,21 +13,12 @@ internal sealed class MetricsServer : IAsyncDisposable
     /// <summary>Starts listening; a port that cannot be bound is a start-up error.</summary>
     public static async Task<MetricsServer> StartAsync(IPAddress address, int port, TracerMetrics metrics)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        Logging.UseForAspNetCore(builder.Logging);
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(address, port));
+        var builder = EmbeddedServer.CreateBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address, port));
         var app = builder.Build();
         app.MapGet("/metrics", () => Results.Text(metrics.Render(), PrometheusTextWriter.ContentType));
-        try
-        {
-            await app.StartAsync();
-        }
-        catch (Exception e) when (e is IOException or SocketException)
-        {
-            await app.DisposeAsync();
-            throw new StartupException($"--metrics-port: cannot listen on {new IPEndPoint(address, port)}: {(e.InnerException ?? e).Message}");
-        }
+        await EmbeddedServer.StartAsync(app, e =>
+            $"--metrics-port: cannot listen on {new IPEndPoint(address, port)}: {(e.InnerException ?? e).Message}");
         Serilog.Log.Information("Prometheus metrics on http://{Endpoint}/metrics", new IPEndPoint(address, port));
         return new MetricsServer(app);
     }

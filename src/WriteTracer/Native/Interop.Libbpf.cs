@@ -66,13 +66,6 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "bpf_map_get_next_key")]
         internal static partial int MapGetNextKey(int fd, void* key, void* nextKey);
 
-        /// <summary>A new fd for a map of any process, by its kernel-wide id (needs CAP_SYS_ADMIN); see <see cref="SafeBpfMapHandle"/>.</summary>
-        [LibraryImport(Library, EntryPoint = "bpf_map_get_fd_by_id")]
-        internal static partial int MapGetFdById(uint id);
-
-        [LibraryImport(Library, EntryPoint = "bpf_obj_get_info_by_fd")]
-        internal static partial int ObjectGetInfoByFd(SafeBpfMapHandle fd, void* info, uint* infoLength);
-
         [LibraryImport(Library, EntryPoint = "btf__load_vmlinux_btf", SetLastError = true)]
         internal static partial SafeBtfHandle BtfLoadVmlinux();
 

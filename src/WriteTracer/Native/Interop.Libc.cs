@@ -31,12 +31,6 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "readlink", SetLastError = true)]
         internal static partial nint ReadLink(byte* path, byte* buffer, nuint size);
 
-        [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
-        internal static partial int Close(int fd);
-
-        [LibraryImport(Library, EntryPoint = "geteuid")]
-        internal static partial uint GetEUid();
-
         [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
         internal static partial void* MMap(void* address, nuint length, int protection, int flags, int fd, nint offset);
 
@@ -78,11 +72,12 @@ internal static partial class Interop
             return Poll(&entry, 1, 0) == 1 && (entry.Returned & (POLLERR | POLLHUP)) != 0;
         }
 
-        [LibraryImport(Library, EntryPoint = "strerror")]
-        private static partial byte* StrError(int errno);
-
-        internal static string ErrorText(int errno) =>
-            Marshal.PtrToStringUTF8((nint)StrError(errno)) ?? $"errno {errno}";
+        /// <summary>
+        /// The framework's description of errno (thread-safe, unlike strerror). Kept for
+        /// BpfTracer.Load until its fallbacks give way to probing; elsewhere call
+        /// <see cref="Marshal.GetPInvokeErrorMessage"/> directly.
+        /// </summary>
+        internal static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 
         /// <summary>statx: relative to the working directory; do not follow a final symlink; the file type; its permissions; its inode number.</summary>
         internal const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
@@ -91,7 +86,6 @@ internal static partial class Interop
         /// <summary>st_mode file types.</summary>
         internal const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFSOCK = 0xC000;
 
-        internal const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, E2BIG = 7, EBADF = 9,
-            EAGAIN = 11, ENOMEM = 12, EACCES = 13, EEXIST = 17, EINVAL = 22, ENOSPC = 28, ENOTSUP = 95;
+        internal const int EPERM = 1, ENOENT = 2, EINTR = 4, E2BIG = 7, ENOMEM = 12, EACCES = 13, EEXIST = 17, ENOSPC = 28;
     }
 }

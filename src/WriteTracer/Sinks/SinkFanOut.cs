@@ -3,10 +3,8 @@ using WriteTracer.Events;
 namespace WriteTracer.Sinks;
 
 /// <summary>Hands each formatted batch to every sink that takes its format; the reader's own reference is released here.</summary>
-internal sealed class SinkFanOut(IReadOnlyList<EventSink> sinks)
+internal sealed class SinkFanOut(IReadOnlyList<EventSink> sinks) : IBatchPublisher
 {
-    public IReadOnlyList<EventSink> Sinks => sinks;
-
     /// <summary>The formats the sinks take, each once: what the pipeline must format every event as.</summary>
     public IReadOnlyList<EventFormat> Formats { get; } = [.. sinks.Select(s => s.Format).Distinct()];
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using WriteTracer.Bpf;
-using WriteTracer.Native;
 
 namespace WriteTracer.EndToEnd.Infrastructure;
 

@@ -4,7 +4,8 @@ namespace WriteTracer.EndToEnd.Infrastructure;
 
 /// <summary>
 /// bin/writer (utilities/writer.c) held at start with -W until the test releases it,
-/// so a tracer can register its pid before the first write.
+/// so a tracer can register its pid before the first write; or another program that
+/// waits for a line on stdin the same way.
 /// </summary>
 internal sealed class WriterProcess : IDisposable
 {
@@ -17,16 +18,18 @@ internal sealed class WriterProcess : IDisposable
     public Process Process => _process;
 
     /// <summary>Starts writer -W with the given options; it writes nothing until <see cref="Release"/>.</summary>
-    public static WriterProcess StartHeld(params string[] args)
+    public static WriterProcess StartHeld(params string[] args) => StartHeldProgram(Repository.Writer, ["-W", .. args]);
+
+    /// <summary>Starts a program that, like writer -W, waits for a line on stdin before it writes.</summary>
+    public static WriterProcess StartHeldProgram(string program, IReadOnlyList<string> args)
     {
-        var start = new ProcessStartInfo(Repository.Writer)
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add("-W");
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -45,6 +48,9 @@ internal sealed class WriterProcess : IDisposable
         _process.StandardInput.WriteLine();
         _process.StandardInput.Flush();
     }
+
+    /// <summary>Closes its stdin: a program that waits for end of file there goes on.</summary>
+    public void CloseInput() => _process.StandardInput.Close();
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

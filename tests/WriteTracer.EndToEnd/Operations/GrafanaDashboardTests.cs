@@ -7,12 +7,12 @@ namespace WriteTracer.EndToEnd.Operations;
 
 /// <summary>
 /// utilities/grafana/write-tracer-dashboard.json: well formed, every query against the metrics and
-/// Loki labels the tracer really exports (DESIGN.md), and every PromQL expression accepted by
-/// Prometheus' own parser (promtool).
+/// Loki labels the tracer really exports (docs/DESIGN.md, "Metrics" and "Loki"), and every PromQL
+/// expression accepted by Prometheus' own parser (promtool).
 /// </summary>
 public sealed partial class GrafanaDashboardTests
 {
-    /// <summary>The metric families of DESIGN.md's metrics contract.</summary>
+    /// <summary>Metric families of the metrics contract (docs/DESIGN.md, "Metrics") that the dashboard uses.</summary>
     private static readonly string[] ContractMetrics =
     [
         "write_tracer_tracked_threads", "write_tracer_tracked_processes", "write_tracer_write_calls_total",

@@ -156,11 +156,8 @@ public sealed partial class SpankPluginTests(SpankPluginBuild build) : IClassFix
     {
         await using var server = await RecordingHttpServer.StartTcpAsync(Answer);
 
-        var (results, log) = await build.RunTaskAsync("remote", TaskPid, $"url={server.Url}", argument);
+        await AssertInitFailsAsync(message, $"url={server.Url}", argument);
 
-        // As in slurmstepd, the task hooks still run after a failed init: they must do nothing.
-        Assert.Equal("init=-1 task_post_fork=0 task_exit=0", results);
-        Assert.Equal($"error: write-tracer: {message}\n", log);
         Assert.Empty(server.Requests);
     }
 
@@ -174,10 +171,7 @@ public sealed partial class SpankPluginTests(SpankPluginBuild build) : IClassFix
     [InlineData("socket=write-tracer.sock", "socket=write-tracer.sock: expected an absolute path")]
     public async Task A_bad_endpoint_fails_init_with_a_message_naming_it(string argument, string message)
     {
-        var (results, log) = await build.RunTaskAsync("remote", TaskPid, argument);
-
-        Assert.Equal("init=-1 task_post_fork=0 task_exit=0", results);
-        Assert.Equal($"error: write-tracer: {message}\n", log);
+        await AssertInitFailsAsync(message, argument);
     }
 
     [Theory]
@@ -190,10 +184,7 @@ public sealed partial class SpankPluginTests(SpankPluginBuild build) : IClassFix
         using var token = new TempFile();
         await File.WriteAllTextAsync(token.Path, contents);
 
-        var (results, log) = await build.RunTaskAsync("remote", TaskPid, $"token_file={token.Path}");
-
-        Assert.Equal("init=-1 task_post_fork=0 task_exit=0", results);
-        Assert.Equal($"error: write-tracer: token_file={token.Path}: {problem}\n", log);
+        await AssertInitFailsAsync($"token_file={token.Path}: {problem}", $"token_file={token.Path}");
     }
 
     [Fact]
@@ -217,6 +208,16 @@ public sealed partial class SpankPluginTests(SpankPluginBuild build) : IClassFix
         Assert.Equal(AllHooksSucceed, results);
         Assert.Equal("", log);
         Assert.Empty(server.Requests);
+    }
+
+    /// <summary>Runs a task with these plugin arguments: init fails with exactly this message, and the task hooks do nothing.</summary>
+    private async Task AssertInitFailsAsync(string message, params string[] arguments)
+    {
+        var (results, log) = await build.RunTaskAsync("remote", TaskPid, arguments);
+
+        // As in slurmstepd, the task hooks still run after a failed init: they must do nothing.
+        Assert.Equal("init=-1 task_post_fork=0 task_exit=0", results);
+        Assert.Equal($"error: write-tracer: {message}\n", log);
     }
 
     private async Task<Dictionary<string, string>> DynamicSymbolsAsync(string filter)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
@@ -153,17 +152,9 @@ public partial class HeaderLayoutTests
 
     private static string Run(string file, params string[] args)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), $"{file} did not finish");
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stderr.Result}");
-        return stdout.Result;
+        var (exitCode, stdout, stderr) = Shell.ExecAsync(file, args, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+        Assert.True(exitCode == 0, $"{file} {string.Join(' ', args)} failed ({exitCode}):\n{stderr}");
+        return stdout;
     }
 
     [GeneratedRegex("(?<=[a-z0-9])([A-Z])")]

@@ -1,4 +1,5 @@
 using Serilog.Events;
+using WriteTracer.Bpf;
 using WriteTracer.Cli;
 
 namespace WriteTracer.Tests.Cli;
@@ -25,7 +26,33 @@ public class CommandLineTests
         Assert.Equal(TracerOptions.Defaults.RingBufferMegabytes, options.RingBufferMegabytes);
         Assert.Equal(TracerOptions.Defaults.MaxTrackedProcesses, options.MaxTrackedProcesses);
         Assert.Equal(LogEventLevel.Information, options.LogLevel);
+        Assert.Equal([WriteSyscall.Write], options.Syscalls);
         Assert.Empty(options.Command);
+    }
+
+    [Theory]
+    [InlineData("write", new[] { "write" })]
+    [InlineData("writev", new[] { "writev" })]
+    [InlineData("pwritev2,write,writev,write", new[] { "write", "writev", "pwritev2" })]
+    [InlineData("all", new[] { "write", "writev", "pwrite64", "pwritev", "pwritev2" })]
+    [InlineData("pwrite64,all", new[] { "write", "writev", "pwrite64", "pwritev", "pwritev2" })]
+    public void Syscalls_are_a_comma_separated_set_in_kernel_order(string list, string[] expected)
+    {
+        Assert.Equal(expected, Valid("-p", "1", "--syscalls", list).Syscalls.Select(s => s.Name()));
+    }
+
+    [Theory]
+    [InlineData("read")]
+    [InlineData("Write")]
+    [InlineData("write,")]
+    [InlineData("write, writev")]
+    [InlineData("")]
+    public void An_unknown_syscall_names_the_valid_ones(string list)
+    {
+        var error = Invalid("-p", "1", "--syscalls", list);
+
+        Assert.StartsWith("--syscalls: '", error);
+        Assert.EndsWith("' is not one of write, writev, pwrite64, pwritev, pwritev2, all", error);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using WriteTracer.Cli;
 using WriteTracer.EndToEnd.Infrastructure;
@@ -34,6 +33,7 @@ public partial class ExitCodeTests
         { ["-p", NoSuchPid, "--capture-bytes", "16385"], "--capture-bytes" },
         { ["-p", NoSuchPid, "-l", "ftp://loki"], "--loki-endpoint" },
         { ["-p", NoSuchPid, "--log-level", "loud"], "--log-level" },
+        { ["-p", NoSuchPid, "--syscalls", "write,read"], "--syscalls: 'read' is not one of write, writev, pwrite64, pwritev, pwritev2, all" },
     };
 
     [Theory]
@@ -80,6 +80,7 @@ public partial class ExitCodeTests
     [InlineData("--format", "json")]
     [InlineData("--attach", "tracepoint")]
     [InlineData("--capture-at", "entry")]
+    [InlineData("--syscalls", "write")]
     [InlineData("--log-level", "info")]
     public void Help_shows_the_defaults_of_the_design(string option, string value)
     {
@@ -151,25 +152,8 @@ public partial class ExitCodeTests
 
     private static Result Run(params string[] args)
     {
-        var start = new ProcessStartInfo(Repository.Tracer)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(RunLimit))
-        {
-            process.Kill();
-            Assert.Fail($"write-tracer {string.Join(' ', args)} did not exit within {RunLimit}");
-        }
-        return new Result(process.ExitCode, stdout.Result, stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var (exitCode, stdout, stderr) = Shell.ExecAsync(Repository.Tracer, args, RunLimit).GetAwaiter().GetResult();
+        return new Result(exitCode, stdout, stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     private sealed record Result(int ExitCode, string Stdout, string[] StderrLines);

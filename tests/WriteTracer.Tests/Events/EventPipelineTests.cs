@@ -2,24 +2,14 @@ using System.Text;
 using System.Text.Json;
 using WriteTracer.Bpf;
 using WriteTracer.Events;
-using WriteTracer.Sinks;
 using WriteTracer.Tests.Infrastructure;
 
 namespace WriteTracer.Tests.Events;
 
-public sealed class EventPipelineTests : IDisposable
+public sealed class EventPipelineTests
 {
     private const long ClockOffset = 1_700_000_000_000_000_000;
-    private readonly RecordingSink _sink = new();
-    private readonly SinkFanOut _fanOut;
-
-    public EventPipelineTests()
-    {
-        _fanOut = new SinkFanOut([_sink]);
-        _fanOut.Start();
-    }
-
-    public void Dispose() => _sink.Dispose();
+    private readonly RecordingPublisher _published = new();
 
     [Fact]
     public void Every_event_arrives_once_in_order_with_its_root_and_time()
@@ -31,12 +21,12 @@ public sealed class EventPipelineTests : IDisposable
 
         Feed(pipeline, records);
 
-        Assert.Equal(1000, _sink.Events.Count);
+        Assert.Equal(1000, _published.Events().Count);
         var formatter = new JsonEventFormatter();
         for (var i = 0; i < records.Count; i++)
         {
             WriteEvent.TryDecode(records[i], out var header, out var data);
-            Assert.Equal(new RecordedEvent(Line(formatter, header, data, ClockOffset + 5_000 + i), (uint)(10 + i % 3), ClockOffset + 5_000 + i), _sink.Events[i]);
+            Assert.Equal(new RecordedEvent(Line(formatter, header, data, ClockOffset + 5_000 + i), (uint)(10 + i % 3), ClockOffset + 5_000 + i), _published.Events()[i]);
         }
     }
 
@@ -47,8 +37,8 @@ public sealed class EventPipelineTests : IDisposable
 
         Feed(pipeline, Enumerable.Range(0, 10).Select(i => Records.Write([(byte)('a' + i)])));
 
-        Assert.Equal([4, 4, 2], _sink.Batches.Select(b => b.Count));
-        Assert.Equal("abcdefghij", string.Concat(_sink.Events.Select(e => Data(e.Line))));
+        Assert.Equal([4, 4, 2], _published.Batches().Select(b => b.Count));
+        Assert.Equal("abcdefghij", string.Concat(_published.Events().Select(e => Data(e.Line))));
     }
 
     [Fact]
@@ -56,7 +46,7 @@ public sealed class EventPipelineTests : IDisposable
     {
         const int capture = 64;
         var maxLine = JsonEventFormatter.MaxLength(capture);
-        var pipeline = new EventPipeline(new WallClock(ClockOffset), _fanOut, capture, maxEventsPerBatch: 10_000, minBatchBytes: 0);
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), _published, [EventFormat.Json], capture, maxEventsPerBatch: 10_000, minBatchBytes: 0);
         // Lines of every length up to the worst case (each byte a six-byte escape).
         var records = Enumerable.Range(0, 300)
             .Select(i => Records.Write(Enumerable.Repeat((byte)0x01, i % (capture + 1)).ToArray(), count: 1_000_000))
@@ -64,13 +54,12 @@ public sealed class EventPipelineTests : IDisposable
 
         Feed(pipeline, records);
 
-        Assert.True(_sink.Batches.Count > 1);
-        Assert.All(_sink.Batches, b => Assert.True(b.Length <= b.BufferLength));
-        Assert.All(_sink.Batches.SkipLast(1), b => Assert.True(b.BufferLength - b.Length < maxLine, "published while another line would have fit"));
-        Assert.Equal(300, _sink.Events.Count);
+        Assert.True(_published.Batches().Count > 1);
+        Assert.All(_published.Batches().SkipLast(1), b => Assert.True(b.BufferLength - b.Length < maxLine, "published while another line would have fit"));
+        Assert.Equal(300, _published.Events().Count);
         for (var i = 0; i < records.Count; i++)
         {
-            Assert.Equal(new string('\u0001', i % (capture + 1)), Data(_sink.Events[i].Line));
+            Assert.Equal(new string('\u0001', i % (capture + 1)), Data(_published.Events()[i].Line));
         }
     }
 
@@ -81,8 +70,8 @@ public sealed class EventPipelineTests : IDisposable
 
         Feed(pipeline, Enumerable.Range(0, 20).Select(i => Records.Write(Encoding.UTF8.GetBytes($"w{i}\n"))));
 
-        var lines = _sink.Events.Select(e => e.Line).ToList();
-        Assert.Equal(string.Concat(lines.Select(l => l + "\n")), string.Concat(_sink.Batches.Select(b => Encoding.UTF8.GetString(b.Bytes))));
+        var lines = _published.Events().Select(e => e.Line).ToList();
+        Assert.Equal(string.Concat(lines.Select(l => l + "\n")), string.Concat(_published.Batches().Select(b => Encoding.UTF8.GetString(b.Bytes))));
     }
 
     [Fact]
@@ -102,7 +91,7 @@ public sealed class EventPipelineTests : IDisposable
         Assert.Equal(5, pipeline.Captured);
         Assert.Equal(8 + 1_000_000 + 4096 + 0 + 77, pipeline.CapturedBytes);
         Assert.Equal(0, pipeline.Malformed);
-        Assert.Equal(5, _sink.Delivered);
+        Assert.Equal(5, _published.Events().Count);
     }
 
     [Fact]
@@ -116,7 +105,22 @@ public sealed class EventPipelineTests : IDisposable
         Assert.Equal(3, pipeline.Malformed);
         Assert.Equal(2, pipeline.Captured);
         Assert.Equal(4, pipeline.CapturedBytes);
-        Assert.Equal(2, _sink.Events.Count);
+        Assert.Equal(2, _published.Events().Count);
+    }
+
+    [Fact]
+    public void Events_are_counted_by_syscall_and_a_record_naming_no_call_of_the_family_is_malformed()
+    {
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), _published, [EventFormat.Json], captureBytes: 8, nameSyscalls: true);
+        byte[] Of(WriteSyscall syscall) => Records.Record(Records.Header(count: 2, captured: 2, syscall: syscall), "ok"u8);
+
+        Feed(pipeline, [Of(WriteSyscall.Writev), Of(WriteSyscall.Write), Of(WriteSyscall.Writev), Of(WriteSyscall.Pwritev2),
+            Of((WriteSyscall)WriteSyscalls.All.Count)]);
+
+        Assert.Equal([1, 2, 0, 0, 1], WriteSyscalls.All.Select(pipeline.CapturedOf));
+        Assert.Equal(4, pipeline.Captured);
+        Assert.Equal(1, pipeline.Malformed);
+        Assert.Equal(["writev", "write", "writev", "pwritev2"], _published.Events().Select(e => Syscall(e.Line)));
     }
 
     [Fact]
@@ -128,30 +132,20 @@ public sealed class EventPipelineTests : IDisposable
         pipeline.OnRecord(Records.Write("x"u8));
         pipeline.Flush();
         pipeline.Flush();
-        _fanOut.Complete(Poll.Limit);
 
-        Assert.Equal([1], _sink.Batches.Select(b => b.Count));
+        Assert.Equal([1], _published.Batches().Select(b => b.Count));
     }
 
     [Fact]
-    public void Each_sink_gets_every_event_in_its_own_format_formatted_once_per_format()
+    public void Every_event_is_published_in_each_format_asked_for_formatted_once_per_format()
     {
-        using var text = new RecordingSink(format: EventFormat.Text);
-        using var otherText = new RecordingSink(format: EventFormat.Text);
-        var fanOut = new SinkFanOut([_sink, text, otherText]);
-        text.Start();
-        otherText.Start();
-        var pipeline = new EventPipeline(new WallClock(ClockOffset), fanOut, captureBytes: 16, maxEventsPerBatch: 8, minBatchBytes: 0);
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), _published, [EventFormat.Json, EventFormat.Text],
+            captureBytes: 16, maxEventsPerBatch: 8, minBatchBytes: 0);
         var records = Enumerable.Range(0, 20)
             .Select(i => Records.Write(Encoding.UTF8.GetBytes($"w{i}\n"), pid: 100, tid: 101, rootPid: (uint)(i % 2 == 0 ? 100 : 7), timestampNs: (ulong)i))
             .ToList();
 
-        foreach (var record in records)
-        {
-            pipeline.OnRecord(record);
-        }
-        pipeline.Flush();
-        fanOut.Complete(Poll.Limit);
+        Feed(pipeline, records);
 
         var json = new JsonEventFormatter();
         var textFormatter = new TextEventFormatter();
@@ -159,26 +153,24 @@ public sealed class EventPipelineTests : IDisposable
         {
             WriteEvent.TryDecode(records[i], out var header, out var data);
             var unixNs = ClockOffset + i;
-            Assert.Equal(new RecordedEvent(Line(json, header, data, unixNs), header.RootPid, unixNs), _sink.Events[i]);
-            Assert.Equal(new RecordedEvent(Line(textFormatter, header, data, unixNs), header.RootPid, unixNs), text.Events[i]);
+            Assert.Equal(new RecordedEvent(Line(json, header, data, unixNs), header.RootPid, unixNs), _published.Events()[i]);
+            Assert.Equal(new RecordedEvent(Line(textFormatter, header, data, unixNs), header.RootPid, unixNs), _published.Events(EventFormat.Text)[i]);
         }
-        Assert.Equal(20, _sink.Events.Count);
-        Assert.Equal(text.Events, otherText.Events);
-        Assert.Equal(text.Batches.Select(b => b.Bytes), otherText.Batches.Select(b => b.Bytes));
-        Assert.Equal([8, 8, 4], text.Batches.Select(b => b.Count));
+        Assert.Equal(20, _published.Events().Count);
+        Assert.Equal(20, _published.Events(EventFormat.Text).Count);
+        Assert.Equal([8, 8, 4], _published.Batches(EventFormat.Text).Select(b => b.Count));
         Assert.Equal(20, pipeline.Captured);
     }
 
     [Fact]
-    public void Without_sinks_events_are_counted_and_nothing_is_formatted()
+    public void Without_formats_events_are_counted_and_nothing_is_formatted()
     {
-        var fanOut = new SinkFanOut([]);
-        var pipeline = new EventPipeline(new WallClock(ClockOffset), fanOut, captureBytes: 16);
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), _published, [], captureBytes: 16);
 
         pipeline.OnRecord(Records.Write("unseen"u8));
         pipeline.Flush();
 
-        Assert.Empty(fanOut.Formats);
+        Assert.Empty(_published.Formats);
         Assert.Equal((1, 6), (pipeline.Captured, pipeline.CapturedBytes));
     }
 
@@ -191,19 +183,25 @@ public sealed class EventPipelineTests : IDisposable
     [Fact]
     public void With_a_resolver_each_event_carries_the_path_of_its_fd()
     {
-        var pipeline = new EventPipeline(new WallClock(ClockOffset), _fanOut, captureBytes: 256, new FdPathResolver());
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), _published, [EventFormat.Json], captureBytes: 256, new FdPathResolver());
         var toPipe = Records.Header(count: 1, captured: 1);
         toPipe.File = new FileIdentity { Ino = 4242, Mode = FileIdentity.Fifo | 0x180, Flags = FileIdentity.PseudoFlag };
 
         Feed(pipeline, [Records.Record(toPipe, "a"u8), Records.Write("b"u8)]);
 
-        Assert.Equal(["pipe:[4242]", null], _sink.Events.Select(e => FdPath(e.Line)));
+        Assert.Equal(["pipe:[4242]", null], _published.Events().Select(e => FdPath(e.Line)));
     }
 
     private static string? FdPath(string line)
     {
         using var json = JsonDocument.Parse(line);
         return json.RootElement.TryGetProperty("fd_path", out var path) ? path.GetString() : null;
+    }
+
+    private static string? Syscall(string line)
+    {
+        using var json = JsonDocument.Parse(line);
+        return json.RootElement.GetProperty("syscall").GetString();
     }
 
     private static string? Data(string line)
@@ -213,17 +211,15 @@ public sealed class EventPipelineTests : IDisposable
     }
 
     private EventPipeline Pipeline(int capture, int maxEvents) =>
-        new(new WallClock(ClockOffset), _fanOut, capture, maxEventsPerBatch: maxEvents, minBatchBytes: 0);
+        new(new WallClock(ClockOffset), _published, [EventFormat.Json], capture, maxEventsPerBatch: maxEvents, minBatchBytes: 0);
 
-    /// <summary>Hands the records over as the reader thread does, publishes the rest and waits for the sink.</summary>
-    private void Feed(EventPipeline pipeline, IEnumerable<byte[]> records)
+    /// <summary>Hands the records over as the reader thread does, then publishes the rest.</summary>
+    private static void Feed(EventPipeline pipeline, IEnumerable<byte[]> records)
     {
         foreach (var record in records)
         {
             pipeline.OnRecord(record);
         }
         pipeline.Flush();
-        _fanOut.Complete(Poll.Limit);
-        Assert.Equal(0, _sink.Dropped);
     }
 }

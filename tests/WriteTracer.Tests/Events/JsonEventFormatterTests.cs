@@ -29,6 +29,68 @@ public class JsonEventFormatterTests
     }
 
     [Fact]
+    public void With_more_than_write_traced_every_event_names_its_syscall_before_the_fd()
+    {
+        var line = Format(Records.Header(pid: 1234, tid: 1236, rootPid: 1200, comm: "python3", fd: 1, count: 6, captured: 6), "hello\n"u8,
+            nameSyscalls: true);
+
+        Assert.Equal(
+            """{"time":"2026-11-22T04:18:40.123456789Z","pid":1234,"tid":1236,"root_pid":1200,"comm":"python3","syscall":"write","fd":1,"count":6,"data":"hello\n"}""",
+            line);
+    }
+
+    [Fact]
+    public void A_vector_call_carries_iovcnt_after_the_count()
+    {
+        var line = Format(Records.Header(pid: 1234, tid: 1236, rootPid: 1200, comm: "node", fd: 1, count: 3, captured: 3,
+            syscall: WriteSyscall.Writev, iovcnt: 2), "ab\n"u8, nameSyscalls: true);
+
+        Assert.Equal(
+            """{"time":"2026-11-22T04:18:40.123456789Z","pid":1234,"tid":1236,"root_pid":1200,"comm":"node","syscall":"writev","fd":1,"count":3,"iovcnt":2,"data":"ab\n"}""",
+            line);
+    }
+
+    [Theory]
+    [InlineData("pwrite64", 0, "\"count\":3,\"offset\":4096,\"data\":\"pw\\n\"}")]
+    [InlineData("pwritev", 2, "\"count\":3,\"iovcnt\":2,\"offset\":4096,\"data\":\"pw\\n\"}")]
+    public void A_positioned_call_carries_its_offset(string syscall, ushort iovcnt, string tail)
+    {
+        var line = Format(Records.Header(fd: 3, count: 3, captured: 3, syscall: Records.Syscall(syscall), iovcnt: iovcnt, offset: 4096), "pw\n"u8,
+            nameSyscalls: true);
+
+        Assert.Contains($"\"syscall\":\"{syscall}\",\"fd\":3,", line);
+        Assert.EndsWith(tail, line);
+    }
+
+    [Fact]
+    public void Pwritev2_at_the_current_position_has_offset_minus_one_and_a_result_after_it()
+    {
+        var header = Records.Header(fd: 3, count: 4, captured: 4, flags: WriteEvent.HasResultFlag,
+            syscall: WriteSyscall.Pwritev2, iovcnt: 3, offset: -1);
+        header.Result = 4;
+
+        using var json = JsonDocument.Parse(Format(header, "xyz\n"u8, nameSyscalls: true));
+
+        var root = json.RootElement;
+        Assert.Equal(["time", "pid", "tid", "root_pid", "comm", "syscall", "fd", "count", "iovcnt", "offset", "ret", "data"],
+            root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("pwritev2", root.GetProperty("syscall").GetString());
+        Assert.Equal(3, root.GetProperty("iovcnt").GetInt32());
+        Assert.Equal(-1, root.GetProperty("offset").GetInt64());
+        Assert.Equal(4, root.GetProperty("ret").GetInt64());
+    }
+
+    [Fact]
+    public void With_write_alone_traced_no_event_names_its_syscall()
+    {
+        using var json = JsonDocument.Parse(Format(Records.Header(count: 1, captured: 1), "a"u8));
+
+        Assert.False(json.RootElement.TryGetProperty("syscall", out _));
+        Assert.False(json.RootElement.TryGetProperty("iovcnt", out _));
+        Assert.False(json.RootElement.TryGetProperty("offset", out _));
+    }
+
+    [Fact]
     public void An_fd_path_comes_right_after_the_fd()
     {
         var line = Format(Records.Header(pid: 1234, tid: 1236, rootPid: 1200, comm: "python3", fd: 3, count: 6, captured: 6), "hello\n"u8,
@@ -246,7 +308,9 @@ public class JsonEventFormatterTests
         // The worst case of every part: escapes of six bytes, base64, the longest numbers,
         // a comm of control characters, every optional field.
         var header = Records.Header(pid: uint.MaxValue, tid: uint.MaxValue, rootPid: uint.MaxValue, fd: int.MinValue,
-            count: ulong.MaxValue, captured: (uint)capture, flags: uint.MaxValue, timestampNs: 0);
+            count: ulong.MaxValue, captured: (uint)capture, flags: uint.MaxValue, timestampNs: 0,
+            syscall: WriteSyscall.Pwritev2, iovcnt: ushort.MaxValue, offset: long.MinValue);
+        header.Result = long.MinValue;
         Records.SetComm(ref header, Enumerable.Repeat((byte)0x01, WriteEvent.CommLength).ToArray());
         var worstPayloads = new[]
         {
@@ -269,7 +333,7 @@ public class JsonEventFormatterTests
             {
                 var destination = new byte[JsonEventFormatter.MaxLength(capture, withFdPath: path.Length > 0)];
 
-                var length = new JsonEventFormatter().Format(header, payload, Records.DesignExampleTime, destination, path);
+                var length = new JsonEventFormatter(nameSyscalls: true).Format(header, payload, Records.DesignExampleTime, destination, path);
 
                 Assert.True(length + 1 <= destination.Length);
                 Assert.Equal((byte)'\n', destination[length]);
@@ -278,14 +342,16 @@ public class JsonEventFormatterTests
         }
     }
 
-    private static string Format(WriteEvent header, ReadOnlySpan<byte> data, ReadOnlySpan<byte> fdPath = default) =>
-        Encoding.UTF8.GetString(FormatBytes(header, data, fdPath));
+    private static string Format(WriteEvent header, ReadOnlySpan<byte> data, ReadOnlySpan<byte> fdPath = default,
+        bool nameSyscalls = false) =>
+        Encoding.UTF8.GetString(FormatBytes(header, data, fdPath, nameSyscalls));
 
     /// <summary>The line without its newline, checking the newline is there and only there.</summary>
-    private static byte[] FormatBytes(WriteEvent header, ReadOnlySpan<byte> data, ReadOnlySpan<byte> fdPath = default)
+    private static byte[] FormatBytes(WriteEvent header, ReadOnlySpan<byte> data, ReadOnlySpan<byte> fdPath = default,
+        bool nameSyscalls = false)
     {
         var destination = new byte[JsonEventFormatter.MaxLength(data.Length, withFdPath: !fdPath.IsEmpty)];
-        var length = new JsonEventFormatter().Format(header, data, Records.DesignExampleTime, destination, fdPath);
+        var length = new JsonEventFormatter(nameSyscalls).Format(header, data, Records.DesignExampleTime, destination, fdPath);
         Assert.Equal((byte)'\n', destination[length]);
         var line = destination[..length];
         Assert.DoesNotContain((byte)'\n', line);

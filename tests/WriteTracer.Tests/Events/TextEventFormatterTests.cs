@@ -18,6 +18,28 @@ public class TextEventFormatterTests
     }
 
     [Fact]
+    public void A_vector_call_names_its_syscall_before_the_fd_and_its_buffers_after_the_bytes()
+    {
+        Assert.Equal("""
+            04:18:40.123456 node[1234/1236] writev fd=1 3 "ab\n" iov=2
+            """,
+            Format(Records.Header(pid: 1234, tid: 1236, rootPid: 1234, comm: "node", fd: 1, count: 3, captured: 3,
+                syscall: WriteSyscall.Writev, iovcnt: 2), "ab\n"u8));
+    }
+
+    [Theory]
+    [InlineData("pwrite64", 0, 4096, "pwrite64 fd=3 3 \"pw\\n\" off=4096")]
+    [InlineData("pwritev", 1, 0, "pwritev fd=3 3 \"pw\\n\" iov=1 off=0")]
+    [InlineData("pwritev2", 1, -1, "pwritev2 fd=3 3 \"pw\\n\" iov=1 off=-1")]
+    public void A_positioned_call_shows_its_offset(string syscall, ushort iovcnt, long offset, string expected)
+    {
+        var line = Format(Records.Header(pid: 1234, tid: 1236, rootPid: 1234, comm: "db", fd: 3, count: 3, captured: 3,
+            syscall: Records.Syscall(syscall), iovcnt: iovcnt, offset: offset), "pw\n"u8);
+
+        Assert.Equal($"04:18:40.123456 db[1234/1236] {expected}", line);
+    }
+
+    [Fact]
     public void The_fd_path_follows_the_fd_in_angle_brackets_escaped_as_strace_y_shows_it()
     {
         var header = Records.Header(pid: 1234, tid: 1236, rootPid: 1234, comm: "python3", fd: 3, count: 3, captured: 3);
@@ -141,34 +163,17 @@ public class TextEventFormatterTests
         Assert.Equal(bytes, Unescape(quoted));
     }
 
-    [Fact]
-    public void A_write_larger_than_its_capture_is_marked_with_an_ellipsis_after_the_quote()
+    [Theory]
+    [InlineData(4096UL, "abc", 0u, "fd=1 4096 \"abc\"...")]                               // larger than its capture: an ellipsis after the quote
+    [InlineData(300UL, "", 0u, "fd=1 300 \"\"...")]                                       // nothing captured of it
+    [InlineData(3UL, "abc", 0u, "fd=1 3 \"abc\"")]                                        // captured whole: no ellipsis
+    [InlineData(0UL, "", 0u, "fd=1 0 \"\"")]                                              // an empty write: an empty string
+    [InlineData(64UL, "", WriteEvent.ReadFailedFlag, "fd=1 64 \"\"... <capture failed>")] // an unreadable buffer
+    public void The_size_asked_for_and_the_quoted_bytes_say_what_was_not_captured(ulong count, string data, uint flags, string tail)
     {
-        Assert.EndsWith("""
-            fd=1 4096 "abc"...
-            """, Format(Records.Header(count: 4096, captured: 3), "abc"u8));
-        Assert.EndsWith("""
-            fd=1 300 ""...
-            """, Format(Records.Header(count: 300, captured: 0), []));
-        Assert.EndsWith("""
-            fd=1 3 "abc"
-            """, Format(Records.Header(count: 3, captured: 3), "abc"u8));
-    }
+        var bytes = Encoding.UTF8.GetBytes(data);
 
-    [Fact]
-    public void An_empty_write_shows_an_empty_string()
-    {
-        Assert.EndsWith("""
-            fd=1 0 ""
-            """, Format(Records.Header(count: 0, captured: 0), []));
-    }
-
-    [Fact]
-    public void An_unreadable_buffer_is_marked_capture_failed()
-    {
-        Assert.EndsWith("""
-            fd=1 64 ""... <capture failed>
-            """, Format(Records.Header(count: 64, captured: 0, flags: WriteEvent.ReadFailedFlag), []));
+        Assert.EndsWith(tail, Format(Records.Header(count: count, captured: (uint)bytes.Length, flags: flags), bytes));
     }
 
     [Theory]
@@ -214,7 +219,8 @@ public class TextEventFormatterTests
     {
         // The worst case of every part: four-byte escapes, the longest numbers, a comm of control characters, every marker.
         var header = Records.Header(pid: uint.MaxValue, tid: uint.MaxValue - 1, rootPid: uint.MaxValue - 2, fd: int.MinValue,
-            count: ulong.MaxValue, captured: (uint)capture, flags: uint.MaxValue);
+            count: ulong.MaxValue, captured: (uint)capture, flags: uint.MaxValue,
+            syscall: WriteSyscall.Pwritev2, iovcnt: ushort.MaxValue, offset: long.MinValue);
         header.Result = long.MinValue;
         Records.SetComm(ref header, Enumerable.Repeat((byte)0x01, WriteEvent.CommLength).ToArray());
         var destination = new byte[TextEventFormatter.MaxLength(capture)];
@@ -223,7 +229,8 @@ public class TextEventFormatterTests
 
         Assert.True(length + 1 <= destination.Length);
         Assert.Equal((byte)'\n', destination[length]);
-        Assert.EndsWith($"fd={int.MinValue} {ulong.MaxValue} \"{string.Concat(Enumerable.Repeat("\\x01", capture))}\"... <capture failed> ret={long.MinValue}",
+        Assert.EndsWith($"pwritev2 fd={int.MinValue} {ulong.MaxValue} \"{string.Concat(Enumerable.Repeat("\\x01", capture))}\"... " +
+            $"iov={ushort.MaxValue} off={long.MinValue} <capture failed> ret={long.MinValue}",
             Encoding.UTF8.GetString(destination, 0, length));
     }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using WriteTracer.Events;
 using WriteTracer.Sinks;
 
@@ -40,11 +39,8 @@ internal sealed class RecordingSink(long capacityEvents = 1 << 20, EventFormat f
         {
             throw new InvalidOperationException("a failing sink");
         }
-        Batches.Add(new RecordedBatch(batch.Count, batch.Length, batch.Buffer.Length, batch.Bytes.ToArray()));
-        for (var i = 0; i < batch.Count; i++)
-        {
-            Events.Add(new RecordedEvent(Encoding.UTF8.GetString(batch.Line(i)), batch.Entries[i].RootPid, batch.Entries[i].UnixNanoseconds));
-        }
+        Batches.Add(RecordedBatch.Of(batch));
+        Events.AddRange(RecordedEvent.AllOf(batch));
         CountDelivered(batch.Count);
     }
 
@@ -53,8 +49,3 @@ internal sealed class RecordingSink(long capacityEvents = 1 << 20, EventFormat f
     /// <summary>Lets a held worker go, so a failed test does not leave it waiting.</summary>
     public override void Dispose() => Release();
 }
-
-internal sealed record RecordedEvent(string Line, uint RootPid, long UnixNanoseconds);
-
-/// <param name="BufferLength">The batch's capacity in bytes.</param>
-internal sealed record RecordedBatch(int Count, int Length, int BufferLength, byte[] Bytes);

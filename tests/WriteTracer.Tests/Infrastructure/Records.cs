@@ -7,14 +7,15 @@ namespace WriteTracer.Tests.Infrastructure;
 /// <summary>Synthetic ring-buffer records: a <see cref="WriteEvent"/> header followed by the captured bytes.</summary>
 internal static class Records
 {
-    /// <summary>2026-11-22T04:18:40.123456789Z, the time of DESIGN.md's example event, in Unix nanoseconds.</summary>
+    /// <summary>2026-11-22T04:18:40.123456789Z, the time of the example event in docs/DESIGN.md ("Event"), in Unix nanoseconds.</summary>
     public static readonly long DesignExampleTime =
         (new DateTime(2026, 11, 22, 4, 18, 40, DateTimeKind.Utc) - DateTime.UnixEpoch).Ticks * 100 + 123_456_789;
 
     /// <summary>A header as the kernel fills it; captured defaults to the data that will follow it.</summary>
     public static WriteEvent Header(
         uint pid = 1234, uint tid = 1236, uint rootPid = 1200, string comm = "python3", int fd = 1,
-        ulong count = 0, uint captured = 0, uint flags = 0, ulong timestampNs = 0)
+        ulong count = 0, uint captured = 0, uint flags = 0, ulong timestampNs = 0,
+        WriteSyscall syscall = WriteSyscall.Write, ushort iovcnt = 0, long offset = 0)
     {
         var header = new WriteEvent
         {
@@ -26,10 +27,17 @@ internal static class Records
             Fd = fd,
             Captured = captured,
             Flags = flags,
+            Syscall = syscall,
+            Iovcnt = iovcnt,
+            Offset = offset,
         };
         SetComm(ref header, Encoding.UTF8.GetBytes(comm));
         return header;
     }
+
+    /// <summary>The call of the write family of this name (test data names them as the kernel does).</summary>
+    public static WriteSyscall Syscall(string name) =>
+        WriteSyscalls.TryParse(name, out var syscall) ? syscall : throw new ArgumentException($"no syscall '{name}'", nameof(name));
 
     /// <summary>Sets the comm bytes as the kernel does: NUL-padded, no terminator when all 16 are used.</summary>
     public static void SetComm(ref WriteEvent header, ReadOnlySpan<byte> comm)

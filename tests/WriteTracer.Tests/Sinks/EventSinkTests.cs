@@ -6,7 +6,6 @@ namespace WriteTracer.Tests.Sinks;
 
 public class EventSinkTests
 {
-    private static readonly TimeSpan Deadline = Poll.Limit;
     private readonly EventBatchPool _pool = TestBatches.Pool();
 
     [Fact]
@@ -25,7 +24,7 @@ public class EventSinkTests
 
         Assert.Equal(4, sink.Dropped);
         sink.Release();
-        sink.Complete(Deadline);
+        sink.Complete(Poll.Limit);
         Assert.Equal(14, sink.Delivered);
         Assert.Equal(4, sink.Dropped);
         Assert.Equal([.. TestBatches.Lines("a", 4), .. TestBatches.Lines("b", 6), .. TestBatches.Lines("c", 4)], sink.Events.Select(e => e.Line));
@@ -49,7 +48,7 @@ public class EventSinkTests
 
         Assert.Equal(1, sink.Dropped);
         sink.Release();
-        sink.Complete(Deadline);
+        sink.Complete(Poll.Limit);
         Assert.Equal(["a", "b", "c", "e"], sink.Events.Select(e => e.Line[..1]));
     }
 
@@ -66,7 +65,7 @@ public class EventSinkTests
             Offer(sink, lines);
         }
 
-        sink.Complete(Deadline);
+        sink.Complete(Poll.Limit);
 
         Assert.Equal(offered.Sum(b => b.Length), sink.Delivered + sink.Dropped);
         Assert.Equal(sink.Delivered, sink.Events.Count);
@@ -89,7 +88,7 @@ public class EventSinkTests
         sink.WaitUntilWriting();
 
         sink.Release();
-        sink.Complete(Deadline);
+        sink.Complete(Poll.Limit);
 
         Assert.Equal(500, sink.Delivered);
         Assert.Equal(0, sink.Dropped);
@@ -102,7 +101,7 @@ public class EventSinkTests
     {
         using var sink = new RecordingSink();
         sink.Start();
-        sink.Complete(Deadline);
+        sink.Complete(Poll.Limit);
 
         Offer(sink, TestBatches.Lines("late", 3));
 
@@ -145,7 +144,7 @@ public class EventSinkTests
         failing.Release();
         Offer(sink, TestBatches.Lines("ok2", 4));
 
-        sink.Complete(Deadline);
+        sink.Complete(Poll.Limit);
 
         Assert.Equal(6, sink.Delivered);
         Assert.Equal(3, sink.Dropped);

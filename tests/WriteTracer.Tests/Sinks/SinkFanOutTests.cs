@@ -6,7 +6,6 @@ namespace WriteTracer.Tests.Sinks;
 
 public class SinkFanOutTests
 {
-    private static readonly TimeSpan Deadline = Poll.Limit;
     private readonly EventBatchPool _pool = TestBatches.Pool();
 
     [Fact]
@@ -19,7 +18,7 @@ public class SinkFanOutTests
 
         fanOut.Publish(TestBatches.Rent(_pool, TestBatches.Lines("a", 3)), EventFormat.Json);
         fanOut.Publish(TestBatches.Rent(_pool, TestBatches.Lines("b", 2)), EventFormat.Json);
-        fanOut.Complete(Deadline);
+        fanOut.Complete(Poll.Limit);
 
         string[] expected = [.. TestBatches.Lines("a", 3), .. TestBatches.Lines("b", 2)];
         Assert.Equal(expected, first.Events.Select(e => e.Line));
@@ -44,7 +43,7 @@ public class SinkFanOutTests
 
         Assert.NotSame(batch, _pool.Rent()); // the slow sink still holds it
         slow.Release();
-        fanOut.Complete(Deadline);
+        fanOut.Complete(Poll.Limit);
         Assert.Same(batch, _pool.Rent());
         Assert.Equal((4, 4), (fast.Delivered, slow.Delivered));
     }
@@ -57,12 +56,12 @@ public class SinkFanOutTests
         using var roomy = new RecordingSink();
         var fanOut = new SinkFanOut([full, roomy]);
         full.Start();
-        full.Complete(Deadline);
+        full.Complete(Poll.Limit);
         roomy.Start();
         var batch = TestBatches.Rent(_pool, TestBatches.Lines("big", 3));
 
         fanOut.Publish(batch, EventFormat.Json);
-        fanOut.Complete(Deadline);
+        fanOut.Complete(Poll.Limit);
 
         Assert.Equal((0, 3), (full.Delivered, full.Dropped));
         Assert.Equal((3, 0), (roomy.Delivered, roomy.Dropped));
@@ -80,7 +79,7 @@ public class SinkFanOutTests
 
         fanOut.Publish(TestBatches.Rent(_pool, TestBatches.Lines("json", 3)), EventFormat.Json);
         fanOut.Publish(TestBatches.Rent(_pool, TestBatches.Lines("text", 2)), EventFormat.Text);
-        fanOut.Complete(Deadline);
+        fanOut.Complete(Poll.Limit);
 
         Assert.Equal([EventFormat.Json, EventFormat.Text], fanOut.Formats);
         Assert.Equal(TestBatches.Lines("json", 3), json.Events.Select(e => e.Line));
@@ -93,6 +92,7 @@ public class SinkFanOutTests
     {
         var fanOut = new SinkFanOut([]);
         var batch = TestBatches.Rent(_pool, TestBatches.Lines("nobody", 2));
+        Assert.Empty(fanOut.Formats);
 
         fanOut.Publish(batch, EventFormat.Json);
 

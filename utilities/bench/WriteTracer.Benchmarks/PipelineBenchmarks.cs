@@ -33,7 +33,7 @@ public class PipelineBenchmarks
         _records = RecordSet.Build(Payload, RecordsPerInvocation);
         _sink = new StdoutSink(Stream.Null, onClosed: () => { }, SinkFactory.QueueEvents);
         _fanOut = new SinkFanOut([_sink]);
-        _pipeline = new EventPipeline(new WallClock(offsetNs: 1_700_000_000_000_000_000), _fanOut, _records.CaptureBytes);
+        _pipeline = new EventPipeline(new WallClock(offsetNs: 1_700_000_000_000_000_000), _fanOut, _fanOut.Formats, _records.CaptureBytes);
         _fanOut.Start();
     }
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace WriteTracer.Native;
+namespace WriteTracer.EndToEnd.Infrastructure;
 
 /// <summary>
 /// The head of <c>struct bpf_map_info</c> (linux/bpf.h) up to the name: the kernel fills
