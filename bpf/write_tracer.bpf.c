@@ -595,40 +595,54 @@ static __always_inline bool compat_syscall(void)
 #endif
 }
 
-/* Decodes the call from the user's registers: the syscall's own arguments, as at its tracepoint. */
-static __always_inline bool decode_raw(struct write_call *call, int syscall, struct pt_regs *regs)
-{
-	__u64 fd = PT_REGS_PARM1_SYSCALL(regs), buf = PT_REGS_PARM2_SYSCALL(regs);
-	__u64 count = PT_REGS_PARM3_SYSCALL(regs), pos = PT_REGS_PARM4_SYSCALL(regs);
-
-	if (compat_syscall())
-		return false;
-	switch (syscall) {
-	case WT_SYSCALL_WRITE:
-		return decode_write(call, fd, buf, count, pos);
-	case WT_SYSCALL_WRITEV:
-		return decode_writev(call, fd, buf, count, pos);
-	case WT_SYSCALL_PWRITE64:
-		return decode_pwrite64(call, fd, buf, count, pos);
-	case WT_SYSCALL_PWRITEV:
-		return decode_pwritev(call, fd, buf, count, pos);
-	default:
-		return decode_pwritev2(call, fd, buf, count, pos);
-	}
-}
-
 static __always_inline bool vector_syscall(int syscall)
 {
 	return syscall == WT_SYSCALL_WRITEV || syscall == WT_SYSCALL_PWRITEV || syscall == WT_SYSCALL_PWRITEV2;
 }
 
+/*
+ * When syscall number id is a call --syscalls traces and the task is tracked: the call
+ * decoded into call from the user's registers (the syscall's own arguments, as at its
+ * tracepoint), and its WT_SYSCALL_*. Otherwise -1.
+ */
+static __always_inline int select_raw(struct write_call *call, struct pt_regs *regs, long id)
+{
+	int syscall = traced_syscall(id);
+	__u64 fd, buf, count, pos;
+	bool selected;
+
+	if (syscall < 0 || compat_syscall())
+		return -1;
+	fd = PT_REGS_PARM1_SYSCALL(regs);
+	buf = PT_REGS_PARM2_SYSCALL(regs);
+	count = PT_REGS_PARM3_SYSCALL(regs);
+	pos = PT_REGS_PARM4_SYSCALL(regs);
+	switch (syscall) {
+	case WT_SYSCALL_WRITE:
+		selected = decode_write(call, fd, buf, count, pos);
+		break;
+	case WT_SYSCALL_WRITEV:
+		selected = decode_writev(call, fd, buf, count, pos);
+		break;
+	case WT_SYSCALL_PWRITE64:
+		selected = decode_pwrite64(call, fd, buf, count, pos);
+		break;
+	case WT_SYSCALL_PWRITEV:
+		selected = decode_pwritev(call, fd, buf, count, pos);
+		break;
+	default:
+		selected = decode_pwritev2(call, fd, buf, count, pos);
+	}
+	return selected ? syscall : -1;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
-	int syscall = traced_syscall(id);
 	struct write_call call;
+	int syscall = select_raw(&call, regs, id);
 
-	if (syscall < 0 || !decode_raw(&call, syscall, regs))
+	if (syscall < 0)
 		return 0;
 	return vector_syscall(syscall) ? emit(&call, true) : emit(&call, false);
 }
@@ -637,12 +651,9 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter_hold, struct pt_regs *regs, long id)
 {
-	int syscall = traced_syscall(id);
 	struct write_call call;
 
-	if (syscall < 0 || !decode_raw(&call, syscall, regs))
-		return 0;
-	return hold(&call);
+	return select_raw(&call, regs, id) < 0 ? 0 : hold(&call);
 }
 
 /* Only a call held at entry is emitted: a compat task's, never held, finds nothing. */
