@@ -78,6 +78,24 @@ public sealed class HookTests
         Assert.All(tracer.Events, e => Assert.Equal(captureAt == "exit", e.TryGetProperty("ret", out _)));
     }
 
+    [RootTheory]
+    [InlineData("info", 0)]
+    [InlineData("debug", 1)]
+    public async Task The_object_is_loaded_once_whatever_the_kernel_refuses_and_libbpf_keeps_its_levels(string level, int loads)
+    {
+        // fentry (refused by some kernels), BTF file identities and every syscall: what the kernel lacks is probed, not retried.
+        await using var tracer = TracerProcess.Start("--log-level", level, "--attach", "fentry", "--resolve-fds",
+            "--capture-at", "exit", "--syscalls", "all", "-f", "1", "--", Repository.Writer, "-n", "3");
+        Assert.Equal(0, await tracer.WaitForExitAsync(Timeout));
+
+        var libbpf = tracer.Stderr.Split('\n').Where(l => l.Contains(" libbpf: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(loads, libbpf.Count(l => l.Contains("libbpf: loading object '", StringComparison.Ordinal)));
+        // libbpf's debug messages stay at debug (its warnings would be WRN: a load that succeeds has none).
+        Assert.All(libbpf, l => Assert.Contains(" DBG libbpf: ", l));
+        Assert.DoesNotContain("libbpf: libbpf:", tracer.Stderr);
+        Assert.Equal(3, tracer.Events.Count(e => WriterLine.TryParse(e, out _)));
+    }
+
     /// <summary>
     /// The raw tracepoints dispatch on the syscall number: the same events, field for field, as
     /// the tracepoints of each call, and none for the process's other syscalls.

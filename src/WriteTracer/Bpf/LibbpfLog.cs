@@ -42,7 +42,8 @@ internal static unsafe class LibbpfLog
             if (length > 0)
             {
                 var text = Marshal.PtrToStringUTF8((nint)buffer, Math.Min(length, capacity - 1)).TrimEnd();
-                Log.Write(serilogLevel, "libbpf: {Message}", text);
+                // libbpf names itself in most messages, not in the verifier's log lines.
+                Log.Write(serilogLevel, "{Message}", text.StartsWith("libbpf: ", StringComparison.Ordinal) ? text : "libbpf: " + text);
             }
         }
         catch
