@@ -63,7 +63,7 @@ public sealed class PythonClientTests : IDisposable
         Assert.True(report.GetProperty("healthy").GetBoolean());
         var registration = report.GetProperty("registration");
         Assert.Equal(python.Id, registration.GetProperty("pid").GetInt32());
-        Assert.Equal($"tracking process {python.Id} (python3) with 1 threads in 1 processes", registration.GetProperty("message").GetString());
+        Assert.Equal($"tracking process {python.Id} (python3) with 1 thread in 1 process", registration.GetProperty("message").GetString());
         Assert.Equal([python.Id], report.GetProperty("listed_inside").EnumerateArray().Select(p => p.GetInt32()));
         Assert.Empty(report.GetProperty("listed_after").EnumerateArray());
         Assert.Equal(other.Pid, report.GetProperty("other").GetProperty("pid").GetInt32());

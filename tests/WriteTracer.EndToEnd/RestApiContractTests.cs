@@ -27,7 +27,7 @@ public sealed class RestApiContractTests
         {
             Assert.Equal($"/pids/{writer.Pid}", created.Headers.Location?.OriginalString);
             await AssertJsonAsync(created, HttpStatusCode.Created,
-                $$"""{"pid":{{writer.Pid}},"threads":1,"message":"tracking process {{writer.Pid}} (writer) with 1 threads in 1 processes"}""");
+                $$"""{"pid":{{writer.Pid}},"thread_count":1,"message":"tracking process {{writer.Pid}} (writer) with 1 thread in 1 process","threads":1}""");
         }
         await AssertErrorAsync(await api.RegisterAsync(writer.Pid), HttpStatusCode.Conflict, $"process {writer.Pid} is already registered");
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_SUMMARY = re.compile(r"captured (\d+) writes\b.*?; dropped: ([^;]*)")
+_SUMMARY = re.compile(r"captured (\d+) writes?\b.*?; dropped: ([^;]*)")
 _STAGE = re.compile(r"([a-z_]+) (\d+)")
 
 

@@ -29,7 +29,7 @@ class SummaryTests(unittest.TestCase):
         self.assertEqual({"kernel": 2}, summary.drops)
 
     def test_no_summary_line_is_none(self):
-        self.assertIsNone(Summary.parse("INF tracing writes of 1 processes\nERR something failed"))
+        self.assertIsNone(Summary.parse("INF tracing writes of 1 process\nERR something failed"))
 
 
 class AccountingTests(unittest.TestCase):

@@ -3,7 +3,7 @@
     from writetracer import WriteTracer
 
     tracer = WriteTracer()                      # http://127.0.0.1:9092
-    tracer.register(12345)                      # {'pid': 12345, 'threads': 4, 'message': ...}
+    tracer.register(12345)                      # {'pid': 12345, 'thread_count': 4, 'message': ...}
     tracer.list()                               # [{'pid': 12345, 'thread_count': 4, ...}]
     tracer.unregister(12345)
 
@@ -71,7 +71,8 @@ class WriteTracer:
         self._timeout = timeout
 
     def register(self, pid):
-        """Starts tracing pid with its threads and descendants; returns {'pid', 'threads', 'message'}."""
+        """Starts tracing pid with its threads and descendants; returns {'pid', 'thread_count', 'message'}
+        (and 'threads', the same count under its deprecated name)."""
         return self._request("POST", "/pids", {"pid": pid})
 
     def unregister(self, pid):

@@ -142,10 +142,11 @@ internal sealed class CommandLine
 
     private readonly Option<EventFormat> _format = new("--format")
     {
-        Description = "Events on standard output and in the --file-output file: json (an object per line) or " +
-            "text (one strace-like line per write, for terminals); Loki always gets JSON [default: json]",
-        HelpName = "json|text",
-        CustomParser = r => ParseChoice(r, EventFormat.Json, ("json", EventFormat.Json), ("text", EventFormat.Text)),
+        Description = "Events on standard output and in the --file-output file: json (an object per line), " +
+            "text (one strace-like line per write, for terminals) or raw (only the captured bytes, exactly as written); " +
+            "Loki always gets JSON [default: json]",
+        HelpName = "json|text|raw",
+        CustomParser = r => ParseChoice(r, EventFormat.Json, ("json", EventFormat.Json), ("text", EventFormat.Text), ("raw", EventFormat.Raw)),
     };
 
     private readonly Option<int> _captureBytes = new("--capture-bytes")
@@ -215,7 +216,7 @@ internal sealed class CommandLine
 
     private readonly Argument<string[]> _command = new("COMMAND")
     {
-        Description = "After --: a command to launch and trace from its first instruction; write-tracer exits with its exit code",
+        Description = "After --: a command to launch and trace from its first instruction; write-tracer passes its signals on and exits with the command's exit code",
         Arity = ArgumentArity.ZeroOrMore,
     };
 

@@ -30,7 +30,9 @@ internal static class EnvironmentOptions
 
     /// <summary>
     /// The arguments with tokens for the variables of options the command line does not
-    /// give, placed before any "--". Repeatable options take whitespace-separated values;
+    /// give, placed before any "--". Whether the command line gives an option is the
+    /// parser's own answer, so every spelling it accepts counts (-p1234, -qp 1234,
+    /// --pid=1234, a response file). Repeatable options take whitespace-separated values;
     /// flags take 1/true/yes or 0/false/no. An empty value counts as not set, as the empty
     /// lines of /etc/default/write-tracer mean. Returns the options that came from the environment.
     /// </summary>
@@ -39,13 +41,13 @@ internal static class EnvironmentOptions
     {
         fromEnvironment = [];
         error = null;
-        var separator = args.ToList().IndexOf("--");
-        var options = separator < 0 ? args : args.Take(separator).ToList();
+        var commandLine = root.Parse(args);
         var injected = new List<string>();
         foreach (var option in Configurable(root))
         {
             var variable = VariableFor(option);
-            if (environment[variable] is not string value || value.Trim().Length == 0 || IsGiven(option, options))
+            if (environment[variable] is not string value || value.Trim().Length == 0
+                || commandLine.GetResult(option) is { Implicit: false })
             {
                 continue;
             }
@@ -65,19 +67,12 @@ internal static class EnvironmentOptions
             var values = option.ValueType.IsArray
                 ? value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
                 : [value];
-            foreach (var single in values)
-            {
-                injected.Add(option.Name);
-                injected.Add(single);
-            }
+            // Attached with '=', a value is never read as an option or a response file ("-x", "@x").
+            injected.AddRange(values.Select(single => $"{option.Name}={single}"));
         }
         return [.. injected, .. args];
     }
 
     private static IEnumerable<Option> Configurable(RootCommand root) =>
         root.Options.Where(o => o is not System.CommandLine.Help.HelpOption and not VersionOption);
-
-    private static bool IsGiven(Option option, IReadOnlyList<string> args) =>
-        args.Any(arg => option.Aliases.Append(option.Name).Any(alias =>
-            arg == alias || arg.StartsWith(alias + "=", StringComparison.Ordinal) || arg.StartsWith(alias + ":", StringComparison.Ordinal)));
 }

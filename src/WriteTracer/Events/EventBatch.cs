@@ -1,9 +1,9 @@
 namespace WriteTracer.Events;
 
 /// <summary>
-/// Formatted events, shared read-only by the sinks of their format: the lines back to back
-/// (each ending in '\n') and, per event, where its line is and what Loki needs to
-/// label it. Reference-counted so the buffer returns to its pool when the last sink
+/// Formatted events, shared read-only by the sinks of their format: the records back to back
+/// (lines, each ending in '\n', or raw bytes) and, per event, where its line is and what
+/// Loki needs to label it. Reference-counted so the buffer returns to its pool when the last sink
 /// is done with it.
 /// </summary>
 internal sealed class EventBatch
@@ -28,10 +28,10 @@ internal sealed class EventBatch
 
     public bool IsFull => Count == Entries.Length;
 
-    /// <summary>Every line of the batch, newlines included: what stdout and files write.</summary>
+    /// <summary>Every record of the batch, newlines included: what stdout and files write.</summary>
     public ReadOnlySpan<byte> Bytes => Buffer.AsSpan(0, Length);
 
-    /// <summary>The bytes of lines [first, first+count), newlines included.</summary>
+    /// <summary>The bytes of records [first, first+count), newlines included: each record ends where the next begins.</summary>
     public ReadOnlySpan<byte> Lines(int first, int count)
     {
         if (count == 0)
@@ -39,20 +39,20 @@ internal sealed class EventBatch
             return default;
         }
         var start = Entries[first].Offset;
-        ref readonly var last = ref Entries[first + count - 1];
-        return Buffer.AsSpan(start, last.Offset + last.Length + 1 - start);
+        var end = first + count < Count ? Entries[first + count].Offset : Length;
+        return Buffer.AsSpan(start, end - start);
     }
 
-    /// <summary>One event's line without its newline.</summary>
+    /// <summary>One event's line without its newline (or its raw bytes).</summary>
     public ReadOnlySpan<byte> Line(int index) => Buffer.AsSpan(Entries[index].Offset, Entries[index].Length);
 
     public Span<byte> FreeSpace => Buffer.AsSpan(Length);
 
-    /// <summary>Records a line just written at <see cref="FreeSpace"/> (lineLength excludes the newline).</summary>
-    public void Commit(int lineLength, uint rootPid, long unixNanoseconds)
+    /// <summary>Records a line just written at <see cref="FreeSpace"/>, followed by terminatorLength bytes: its newline, or none (raw).</summary>
+    public void Commit(int lineLength, uint rootPid, long unixNanoseconds, int terminatorLength = 1)
     {
         Entries[Count++] = new EventEntry(Length, lineLength, rootPid, unixNanoseconds);
-        Length += lineLength + 1;
+        Length += lineLength + terminatorLength;
     }
 
     /// <summary>
@@ -94,5 +94,5 @@ internal sealed class EventBatch
 }
 
 /// <param name="Offset">Start of the line in <see cref="EventBatch.Buffer"/>.</param>
-/// <param name="Length">Line length without its newline.</param>
+/// <param name="Length">Line length without its newline (raw bytes have none).</param>
 internal readonly record struct EventEntry(int Offset, int Length, uint RootPid, long UnixNanoseconds);

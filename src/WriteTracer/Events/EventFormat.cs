@@ -1,6 +1,6 @@
 namespace WriteTracer.Events;
 
-/// <summary>How events are written as lines (--format).</summary>
+/// <summary>How events are written to stdout and the file (--format).</summary>
 internal enum EventFormat
 {
     /// <summary>One JSON object per line (docs/DESIGN.md, "Event"): for programs, files and Loki.</summary>
@@ -8,4 +8,7 @@ internal enum EventFormat
 
     /// <summary>One strace-like line per write: for people at a terminal.</summary>
     Text,
+
+    /// <summary>Only the captured bytes, exactly as written, back to back: what the traced processes print.</summary>
+    Raw,
 }

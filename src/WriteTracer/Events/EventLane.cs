@@ -35,7 +35,7 @@ internal sealed class EventLane
             Flush();
         }
         var length = _formatter.Format(header, data, unixNanoseconds, _batch.FreeSpace, fdPath);
-        _batch.Commit(length, header.RootPid, unixNanoseconds);
+        _batch.Commit(length, header.RootPid, unixNanoseconds, _formatter.TerminatorLength);
     }
 
     /// <summary>Publishes the batch in progress, if it holds anything.</summary>

@@ -21,6 +21,8 @@ internal sealed class JsonEventFormatter(bool nameSyscalls = false) : IEventForm
 
     int IEventFormatter.MaxLength(int captureBytes, bool withFdPath) => MaxLength(captureBytes, withFdPath);
 
+    public int TerminatorLength => 1;
+
     public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination,
         ReadOnlySpan<byte> fdPath = default)
     {

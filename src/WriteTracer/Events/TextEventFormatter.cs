@@ -30,6 +30,8 @@ internal sealed class TextEventFormatter : IEventFormatter
 
     int IEventFormatter.MaxLength(int captureBytes, bool withFdPath) => MaxLength(captureBytes, withFdPath);
 
+    public int TerminatorLength => 1;
+
     public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination,
         ReadOnlySpan<byte> fdPath = default)
     {

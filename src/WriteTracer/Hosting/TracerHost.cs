@@ -3,6 +3,7 @@ using Serilog;
 using WriteTracer.Api;
 using WriteTracer.Bpf;
 using WriteTracer.Cli;
+using WriteTracer.Diagnostics;
 using WriteTracer.Events;
 using WriteTracer.Metrics;
 using WriteTracer.Sinks;
@@ -22,6 +23,8 @@ internal sealed class TracerHost
     private readonly TracerOptions _options;
     private readonly CancellationTokenSource _stop = new();
     private volatile bool _readerFailed;
+    /// <summary>The command launched after --, while it may still run; signals are passed on to it.</summary>
+    private volatile CommandLauncher? _launched;
 
     private TracerHost(TracerOptions options) => _options = options;
 
@@ -53,19 +56,23 @@ internal sealed class TracerHost
             }
             Log.Information("{Message}", registration.Describe());
         }
-        using var launched = Launch(pids);
-
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var launched = Launch(pids);
+        // A wrapper passes these on too; without a command they keep their default action.
+        using var sighup = launched is null ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
+        using var sigquit = launched is null ? null : PosixSignalRegistration.Create(PosixSignal.SIGQUIT, OnSignal);
+        _launched = launched;
         fanOut.Start();
         var stopReader = new CancellationTokenSource();
         var readerThread = new Thread(() => RunReader(reader, stopReader.Token)) { Name = "ring-reader", IsBackground = true };
         readerThread.Start();
         api?.MarkReady();
         launched?.Release();
-        Log.Information("tracing writes of {Processes} processes ({Threads} threads) via {Hook}; {Syscalls}; capture {Capture} bytes per write",
-            pids.TrackedProcesses, pids.TrackedThreads, bpf.Hook.ToString().ToLowerInvariant(),
-            string.Join(",", _options.Syscalls.Select(s => s.Name())), _options.CaptureBytes);
+        Log.Information("tracing writes of {Processes:l} ({Threads:l}) via {Hook}; {Syscalls}; capture {Capture:l} per write",
+            Plural.Count(pids.TrackedProcesses, "process", "processes"), Plural.Count(pids.TrackedThreads, "thread", "threads"),
+            bpf.Hook.ToString().ToLowerInvariant(), string.Join(",", _options.Syscalls.Select(s => s.Name())),
+            Plural.Count(_options.CaptureBytes, "byte", "bytes"));
 
         var exitCode = await SuperviseAsync(pids, launched);
 
@@ -102,21 +109,26 @@ internal sealed class TracerHost
     /// <summary>
     /// Reconciles every tracking interval until a signal, a closed stdout, the launched
     /// command's exit, or — when nothing can register new processes — the exit of every
-    /// traced process (as strace -p ends with its process).
+    /// traced process (as strace -p ends with its process). With a command, signals go to
+    /// it (<see cref="OnSignal"/>) and only its exit ends tracing: when the tracer must
+    /// stop on its own, it stops the command and traces on until the command is gone.
     /// </summary>
     private async Task<int> SuperviseAsync(PidManager pids, CommandLauncher? launched)
     {
-        var commandExit = launched?.Process.WaitForExitAsync(_stop.Token) ?? Task.Delay(Timeout.Infinite, _stop.Token);
-        while (!_stop.IsCancellationRequested)
+        using var stopCommand = _stop.Token.Register(() => launched?.Stop("the tracer is stopping"));
+        var commandExit = launched?.Process.WaitForExitAsync() ?? Task.Delay(Timeout.Infinite, _stop.Token);
+        var stopTracking = launched is null ? _stop.Token : CancellationToken.None;
+        while (!stopTracking.IsCancellationRequested)
         {
-            var tick = Task.Delay(_options.TrackingInterval, _stop.Token);
+            var tick = Task.Delay(_options.TrackingInterval, stopTracking);
             var finished = await Task.WhenAny(commandExit, tick);
-            if (finished == commandExit && launched is { Process.HasExited: true })
+            if (finished == commandExit && launched is not null)
             {
+                _launched = null;
                 Log.Information("{Command} exited with code {Code}", _options.Command[0], launched.Process.ExitCode);
                 return launched.Process.ExitCode;
             }
-            if (!_stop.IsCancellationRequested)
+            if (!stopTracking.IsCancellationRequested)
             {
                 pids.Reconcile();
                 if (pids.RootCount == 0 && launched is null && !_options.AcceptsRegistrations)
@@ -163,7 +175,6 @@ internal sealed class TracerHost
         var registration = pids.Register(launcher.Pid);
         if (registration.Status != RegistrationStatus.Registered)
         {
-            launcher.Abort();
             launcher.Dispose();
             throw new StartupException($"cannot trace {_options.Command[0]}: {registration.Describe()}");
         }
@@ -173,6 +184,11 @@ internal sealed class TracerHost
     private void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true;
+        if (_launched is { } command)
+        {
+            command.Forward(context.Signal);
+            return;
+        }
         Log.Information("{Signal} received; stopping", context.Signal);
         _stop.Cancel();
     }
@@ -181,8 +197,8 @@ internal sealed class TracerHost
     {
         var drops = string.Join(", ", sinks.Select(s => $"{s.Stage} {s.Dropped}"));
         Log.Information(
-            "captured {Captured} writes ({Bytes} bytes); dropped: kernel {Kernel}{Sinks}; unreadable buffers {ReadFailed}",
-            pipeline.Captured, pipeline.CapturedBytes, bpf.ReadCounter(BpfCounter.RingBufferFull),
+            "captured {Captured:l} ({Bytes:l}); dropped: kernel {Kernel}{Sinks}; unreadable buffers {ReadFailed}",
+            Plural.Count(pipeline.Captured, "write", "writes"), Plural.Count(pipeline.CapturedBytes, "byte", "bytes"), bpf.ReadCounter(BpfCounter.RingBufferFull),
             drops.Length > 0 ? ", " + drops : "", bpf.ReadCounter(BpfCounter.ReadFailed));
     }
 }

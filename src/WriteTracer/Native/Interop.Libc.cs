@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace WriteTracer.Native;
 
@@ -16,6 +17,25 @@ internal static partial class Interop
 
         [LibraryImport(Library, EntryPoint = "mkfifo", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         internal static partial int MkFifo(string path, uint mode);
+
+        /// <summary>A file descriptor naming one process, so signals reach it and never a later process given its pid.</summary>
+        [LibraryImport(Library, EntryPoint = "pidfd_open", SetLastError = true)]
+        internal static partial SafeFileHandle PidFdOpen(int pid, uint flags);
+
+        [LibraryImport(Library, EntryPoint = "pidfd_send_signal", SetLastError = true)]
+        private static partial int PidFdSendSignal(SafeFileHandle pidFd, int signal, void* info, uint flags);
+
+        /// <summary>Sends the signal as kill(2) would (no siginfo of our own): 0, or -1 with errno set.</summary>
+        internal static int PidFdSendSignal(SafeFileHandle pidFd, int signal) => PidFdSendSignal(pidFd, signal, null, 0);
+
+        [LibraryImport(Library, EntryPoint = "tcgetpgrp", SetLastError = true)]
+        internal static partial int TcGetPgrp(SafeFileHandle terminal);
+
+        [LibraryImport(Library, EntryPoint = "getpgid", SetLastError = true)]
+        internal static partial int GetPgid(int pid);
+
+        /// <summary>Linux signal numbers.</summary>
+        internal const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGTERM = 15;
 
         [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
         internal static partial int FChmod(SafeHandle fd, uint mode);
@@ -86,6 +106,6 @@ internal static partial class Interop
         /// <summary>st_mode file types.</summary>
         internal const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFSOCK = 0xC000;
 
-        internal const int EPERM = 1, ENOENT = 2, EINTR = 4, E2BIG = 7, ENOMEM = 12, EACCES = 13, EEXIST = 17, ENOSPC = 28;
+        internal const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, E2BIG = 7, ENOMEM = 12, EACCES = 13, EEXIST = 17, ENOSPC = 28;
     }
 }

@@ -6,7 +6,7 @@ using WriteTracer.Native;
 namespace WriteTracer.Sinks;
 
 /// <summary>
-/// Events as lines (JSON or text) in a file rotated every N records: PATH.1 is the newest
+/// Events as records (JSON or text lines, or raw bytes) in a file rotated every N records: PATH.1 is the newest
 /// backup, PATH.M the oldest, older ones are deleted. A file always ends on a record
 /// boundary: when a write fails (disk full, I/O error) the part of it that reached
 /// the file is cut off, its events are counted as dropped, and writing resumes as

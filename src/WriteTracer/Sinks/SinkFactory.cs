@@ -1,5 +1,6 @@
 using Serilog;
 using WriteTracer.Cli;
+using WriteTracer.Diagnostics;
 using WriteTracer.Sinks.Loki;
 
 namespace WriteTracer.Sinks;
@@ -20,8 +21,9 @@ internal static class SinkFactory
         if (options.FileOutput is { } path)
         {
             var file = new RotatingFileSink(path, options.MaxRecordsPerFile, options.MaxBackups, QueueEvents, options.Format);
-            Log.Information("writing events to {Path}, {Records} per file, {Backups} backups kept",
-                file.FilePath, options.MaxRecordsPerFile, options.MaxBackups == 0 ? "all" : options.MaxBackups);
+            Log.Information("writing events to {Path}, {Records:l} per file, {Backups:l} kept",
+                file.FilePath, Plural.Count(options.MaxRecordsPerFile, "record", "records"),
+                options.MaxBackups == 0 ? "all backups" : Plural.Count(options.MaxBackups, "backup", "backups"));
             sinks.Add(file);
         }
         if (options.LokiEndpoint is { } endpoint)

@@ -1,4 +1,5 @@
 using Serilog;
+using WriteTracer.Diagnostics;
 
 namespace WriteTracer.Sinks;
 
@@ -31,7 +32,7 @@ internal sealed class SinkFailureLog(string stage, TimeSpan interval, TimeProvid
         }
         if (_unreportedDrops > 0)
         {
-            _log.Warning("{Stage} sink: {Reason}; {Dropped} events dropped", stage, reason, _unreportedDrops);
+            _log.Warning("{Stage} sink: {Reason}; {Dropped:l} dropped", stage, reason, Plural.Count(_unreportedDrops, "event", "events"));
         }
         else
         {
@@ -55,7 +56,7 @@ internal sealed class SinkFailureLog(string stage, TimeSpan interval, TimeProvid
             _lastLine = _time.GetTimestamp();
             if (_unreportedDrops > 0)
             {
-                _log.Information("{Stage} sink: delivering again; {Dropped} more events were dropped", stage, _unreportedDrops);
+                _log.Information("{Stage} sink: delivering again; {Dropped:l} dropped", stage, Plural.Count(_unreportedDrops, "more event was", "more events were"));
             }
             else
             {

@@ -1,3 +1,5 @@
+using WriteTracer.Diagnostics;
+
 namespace WriteTracer.Tracking;
 
 internal enum RegistrationStatus
@@ -24,7 +26,7 @@ internal readonly record struct Registration(RegistrationStatus Status, int Pid,
     public string Describe() => Status switch
     {
         RegistrationStatus.Registered =>
-            $"tracking process {Pid} ({Root!.Comm}) with {Root.ThreadCount} threads in {Root.ProcessCount} processes",
+            $"tracking process {Pid} ({Root!.Comm}) with {Plural.Count(Root.ThreadCount, "thread", "threads")} in {Plural.Count(Root.ProcessCount, "process", "processes")}",
         RegistrationStatus.InvalidPid => $"pid {Pid} is not a positive process id",
         RegistrationStatus.OutOfRange => $"pid {Pid} is out of range: process ids go from 1 to {Limit} (kernel.pid_max)",
         RegistrationStatus.Self => $"pid {Pid} is the tracer itself, which never traces itself",

@@ -18,6 +18,6 @@ internal sealed partial record ExitSummary(long Captured, long Bytes, IReadOnlyD
         return new ExitSummary(long.Parse(match.Groups[1].Value), long.Parse(match.Groups[2].Value), dropped);
     }
 
-    [GeneratedRegex(@"captured (\d+) writes \((\d+) bytes\); dropped: ([^;]*);")]
+    [GeneratedRegex(@"captured (\d+) writes? \((\d+) bytes?\); dropped: ([^;]*);")]
     private static partial Regex Pattern();
 }

@@ -81,6 +81,72 @@ public sealed class EnvironmentOptionsTests
         Assert.True(options.NoStdout);
     }
 
+    /// <summary>
+    /// Every spelling the parser accepts, on its own and bundled with a flag; "@ …" stands for a
+    /// response file holding the rest. Given any of them, the option's variable changes nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("WRITE_TRACER_PID", "5", "-p 1234", "Pids", "[1234]")]
+    [InlineData("WRITE_TRACER_PID", "5", "-p1234", "Pids", "[1234]")]
+    [InlineData("WRITE_TRACER_PID", "5", "-p=1234", "Pids", "[1234]")]
+    [InlineData("WRITE_TRACER_PID", "5", "-p:1234", "Pids", "[1234]")]
+    [InlineData("WRITE_TRACER_PID", "5", "--pid 1234", "Pids", "[1234]")]
+    [InlineData("WRITE_TRACER_PID", "5", "--pid=1234", "Pids", "[1234]")]
+    [InlineData("WRITE_TRACER_PID", "5", "--pid:1234", "Pids", "[1234]")]
+    [InlineData("WRITE_TRACER_PID", "5", "-qp 1234", "Pids", "[1234]")]
+    [InlineData("WRITE_TRACER_PID", "5", "-qp1234", "Pids", "[1234]")]
+    [InlineData("WRITE_TRACER_PID", "5", "-p 1234 -p 99", "Pids", "[1234, 99]")]
+    [InlineData("WRITE_TRACER_PID", "5", "@ -p 1234", "Pids", "[1234]")]
+    [InlineData("WRITE_TRACER_PID", "5", "@ --pid=1234", "Pids", "[1234]")]
+    [InlineData("WRITE_TRACER_PID", "5", "@ -qp1234", "Pids", "[1234]")]
+    [InlineData("WRITE_TRACER_REST_PORT", "9000", "-r 8080", "RestPort", "8080")]
+    [InlineData("WRITE_TRACER_REST_PORT", "9000", "-r8080", "RestPort", "8080")]
+    [InlineData("WRITE_TRACER_REST_PORT", "9000", "-r=8080", "RestPort", "8080")]
+    [InlineData("WRITE_TRACER_REST_PORT", "9000", "--rest-port 8080", "RestPort", "8080")]
+    [InlineData("WRITE_TRACER_REST_PORT", "9000", "--rest-port=8080", "RestPort", "8080")]
+    [InlineData("WRITE_TRACER_REST_PORT", "9000", "--rest-port:8080", "RestPort", "8080")]
+    [InlineData("WRITE_TRACER_REST_PORT", "9000", "-qr 8080", "RestPort", "8080")]
+    [InlineData("WRITE_TRACER_REST_PORT", "9000", "-qr8080", "RestPort", "8080")]
+    [InlineData("WRITE_TRACER_REST_PORT", "9000", "@ -r8080", "RestPort", "8080")]
+    [InlineData("WRITE_TRACER_NO_STDOUT", "no", "-q -p 1", "NoStdout", "True")]
+    [InlineData("WRITE_TRACER_NO_STDOUT", "no", "--no-stdout -p 1", "NoStdout", "True")]
+    [InlineData("WRITE_TRACER_NO_STDOUT", "no", "-qp 1", "NoStdout", "True")]
+    [InlineData("WRITE_TRACER_NO_STDOUT", "no", "@ -qp1", "NoStdout", "True")]
+    [InlineData("WRITE_TRACER_FILE_DESCRIPTORS", "7", "-p 1 -f1,2", "FileDescriptors", "[1, 2]")]
+    [InlineData("WRITE_TRACER_FILE_DESCRIPTORS", "7", "-qf 1,2 -p 1", "FileDescriptors", "[1, 2]")]
+    [InlineData("WRITE_TRACER_FILE_DESCRIPTORS", "7", "-p 1 --file-descriptors=1,2", "FileDescriptors", "[1, 2]")]
+    [InlineData("WRITE_TRACER_MAX_RECORDS_FILEOUTPUT", "9", "-p 1 -n7", "MaxRecordsPerFile", "7")]
+    [InlineData("WRITE_TRACER_MAX_RECORDS_FILEOUTPUT", "9", "-p 1 -qn7", "MaxRecordsPerFile", "7")]
+    [InlineData("WRITE_TRACER_CAPTURE_BYTES", "9", "-p 1 --capture-bytes=7", "CaptureBytes", "7")]
+    public void An_option_in_any_spelling_wins_over_its_variable(string variable, string value, string spelling,
+        string property, string expected)
+    {
+        using var directory = new TempDirectory("write-tracer-args-");
+        var args = spelling.Split(' ');
+        if (args[0] == "@")
+        {
+            var responseFile = directory.File("args");
+            File.WriteAllLines(responseFile, args[1..]);
+            args = ["@" + responseFile];
+        }
+
+        var withVariable = Parse(args, new() { [variable] = value });
+
+        Assert.Equal(expected, OptionValues.Of(withVariable)[property]);
+        Assert.Equal(OptionValues.Of(Parse(args, [])), OptionValues.Of(withVariable));
+    }
+
+    [Fact]
+    public void A_variable_value_that_looks_like_an_option_or_a_response_file_is_a_value()
+    {
+        var options = Parse(["-p", "1"], new() { ["WRITE_TRACER_FILE_OUTPUT"] = "@-q", ["WRITE_TRACER_LOKI_TENANT"] = "-q",
+            ["WRITE_TRACER_LOKI_ENDPOINT"] = "http://127.0.0.1:3100/loki/api/v1/push" });
+
+        Assert.EndsWith("/@-q", Path.GetFullPath(options.FileOutput!));
+        Assert.Equal("-q", options.LokiTenant);
+        Assert.False(options.NoStdout);
+    }
+
     [Fact]
     public void An_empty_variable_is_not_set()
     {

@@ -79,15 +79,16 @@ public class SinkOptionsTests
     [InlineData("json", nameof(EventFormat.Json))]
     [InlineData("text", nameof(EventFormat.Text))]
     [InlineData("TEXT", nameof(EventFormat.Text))]
-    public void Format_is_json_or_text(string value, string expected)
+    [InlineData("raw", nameof(EventFormat.Raw))]
+    public void Format_is_json_text_or_raw(string value, string expected)
     {
         Assert.Equal(expected, Parse("-p", "1", "--format", value).Format.ToString());
         Assert.Equal(expected, Parse("-p", "1", $"--format={value}").Format.ToString());
     }
 
     [Theory]
-    [InlineData("--format: 'xml' is not one of json, text", "--format", "xml")]
-    [InlineData("--format: '' is not one of json, text", "--format", "")]
+    [InlineData("--format: 'xml' is not one of json, text, raw", "--format", "xml")]
+    [InlineData("--format: '' is not one of json, text, raw", "--format", "")]
     [InlineData("--format: a value is missing", "--format", "text", "--format")]
     public void A_bad_format_is_a_one_line_error_naming_the_option(string error, params string[] args) =>
         Assert.Equal(error, ParseError(["-p", "1", .. args]));
@@ -99,7 +100,7 @@ public class SinkOptionsTests
 
         Assert.Equal(EventFormat.Text, Parse(environment, "-p", "1").Format);
         Assert.Equal(EventFormat.Json, Parse(environment, "-p", "1", "--format", "json").Format);
-        Assert.Equal("WRITE_TRACER_FORMAT (--format): 'yaml' is not one of json, text",
+        Assert.Equal("WRITE_TRACER_FORMAT (--format): 'yaml' is not one of json, text, raw",
             ParseError(new Dictionary<string, string> { ["WRITE_TRACER_FORMAT"] = "yaml" }, "-p", "1"));
     }
 

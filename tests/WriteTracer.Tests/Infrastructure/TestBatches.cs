@@ -21,6 +21,18 @@ internal static class TestBatches
         return batch;
     }
 
+    /// <summary>A batch rented from pool holding these raw records (no terminator); the caller holds its one reference.</summary>
+    public static EventBatch RentRaw(EventBatchPool pool, IEnumerable<byte[]> records)
+    {
+        var batch = pool.Rent();
+        foreach (var record in records)
+        {
+            record.CopyTo(batch.FreeSpace);
+            batch.Commit(record.Length, rootPid: 1, unixNanoseconds: 0, terminatorLength: 0);
+        }
+        return batch;
+    }
+
     /// <summary>"name-0", "name-1", …: lines that tell where each event came from.</summary>
     public static string[] Lines(string name, int count) => [.. Enumerable.Range(0, count).Select(i => $"{name}-{i}")];
 }

@@ -46,6 +46,20 @@ public class SinkFailureLogTests
     }
 
     [Fact]
+    public void One_event_is_counted_in_the_singular()
+    {
+        var failures = new SinkFailureLog("file", Interval, _time, _log.Logger);
+
+        failures.Failed("disk full", 1);
+        failures.Failed("disk full", 1);
+        failures.Succeeded();
+
+        Assert.Equal(
+            ["Warning: \"file\" sink: \"disk full\"; 1 event dropped", "Information: \"file\" sink: delivering again; 1 more event was dropped"],
+            _log.Lines);
+    }
+
+    [Fact]
     public void A_flapping_sink_logs_at_most_a_failure_and_a_recovery_per_interval()
     {
         var failures = new SinkFailureLog("file", Interval, _time, _log.Logger);

@@ -56,6 +56,14 @@ public sealed class PidManagerTests : IDisposable
     }
 
     [Fact]
+    public void A_lone_single_threaded_process_is_described_in_the_singular()
+    {
+        _proc.Add(100, comm: "server");
+
+        Assert.Equal("tracking process 100 (server) with 1 thread in 1 process", _pids.Register(100).Describe());
+    }
+
+    [Fact]
     public void Registering_a_registered_root_again_is_refused()
     {
         AddTree();
