@@ -30,21 +30,6 @@ struct {
 	__type(value, struct tracked_process);
 } tracked SEC(".maps");
 
-/*
- * The tracked set as a bitmap in front of `tracked`: bit tgid % 64 of word tgid / 64.
- * An untracked write then costs an array load the verifier inlines instead of a hash
- * lookup. A clear bit means not tracked; a set bit sends the write on to the hash,
- * which decides. User space sizes it from pid_max and maps it to set and clear bits
- * with the same atomic operations as track() and untrack().
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 4194304 / 64); /* resized by user space before load */
-	__type(key, __u32);
-	__type(value, __u64);
-} tracked_bits SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -81,45 +66,19 @@ static __always_inline void count(__u32 slot)
 		*value += 1; /* per-CPU slot: no other writer */
 }
 
-/* The word of tracked_bits holding tgid's bit; NULL beyond the bitmap (pid_max raised after start). */
-static __always_inline __u64 *tracked_word(__u32 tgid)
-{
-	__u32 index = tgid / 64;
-
-	return bpf_map_lookup_elem(&tracked_bits, &index);
-}
-
-/* False only when tgid is certainly not tracked; beyond the bitmap, the hash decides. */
-static __always_inline bool maybe_tracked(__u32 tgid)
-{
-	__u64 *word = tracked_word(tgid);
-
-	return !word || (*word & 1ull << (tgid % 64));
-}
-
 /*
  * Every change of the tracked set in the kernel goes through track() and untrack()
- * (fork, exit, and any hook that adds or removes a process), so the bitmap stays in
- * step with `tracked`: the bit is set before the entry exists and cleared after it is
- * gone, so a tracked TGID never has a clear bit (a set bit with no entry is harmless).
+ * (fork, exit, and any hook that adds or removes a process), so whatever must stay in
+ * step with `tracked` is kept in one place.
  */
 static __always_inline long track(__u32 tgid, const struct tracked_process *value)
 {
-	__u64 *word = tracked_word(tgid);
-
-	if (word)
-		__sync_fetch_and_or(word, 1ull << (tgid % 64));
 	return bpf_map_update_elem(&tracked, &tgid, value, BPF_ANY);
 }
 
 static __always_inline void untrack(__u32 tgid)
 {
-	__u64 *word;
-
 	bpf_map_delete_elem(&tracked, &tgid);
-	word = tracked_word(tgid);
-	if (word)
-		__sync_fetch_and_and(word, ~(1ull << (tgid % 64)));
 }
 
 /* One write as the hooks see it. */
@@ -372,8 +331,6 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 	__u32 tgid = id >> 32;
 	struct tracked_process *proc;
 
-	if (!maybe_tracked(tgid))
-		return false;
 	proc = bpf_map_lookup_elem(&tracked, &tgid);
 	if (!proc || tgid == cfg.tracer_tgid)
 		return false;
@@ -702,8 +659,6 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	if (parent_tgid == child_tgid)
 		return 0; /* a new thread: covered by its TGID */
 
-	if (!maybe_tracked(parent_tgid))
-		return 0;
 	proc = bpf_map_lookup_elem(&tracked, &parent_tgid);
 	if (!proc || child_tgid == cfg.tracer_tgid)
 		return 0;
@@ -725,7 +680,6 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		return 0;
 
 	tgid = BPF_CORE_READ(task, tgid);
-	if (maybe_tracked(tgid))
-		untrack(tgid);
+	untrack(tgid);
 	return 0;
 }

@@ -8,7 +8,6 @@ internal sealed record BpfOptions(
     int RingBufferBytes,
     int MaxTrackedProcesses,
     IReadOnlyCollection<WriteSyscall> Syscalls,
-    int PidMax,
     WriteHook Hook = WriteHook.Tracepoint,
     CapturePoint CaptureAt = CapturePoint.Entry,
     bool ResolveFds = false)

@@ -27,7 +27,6 @@ internal sealed unsafe class BpfTracer : IDisposable
     private readonly int _countersFd;
     private readonly int _possibleCpus;
     private readonly string[] _programsInAttachOrder;
-    private readonly TrackedBitmap _trackedBits;
 
     private BpfTracer(SafeBpfObjectHandle obj, WriteHook hook, string[] writePrograms)
     {
@@ -35,9 +34,7 @@ internal sealed unsafe class BpfTracer : IDisposable
         Hook = hook;
         // Fork and exit first, write last: a process is never traced without its children being inherited.
         _programsInAttachOrder = ["handle_fork", "handle_exit", .. writePrograms];
-        var bits = FindMap(obj, "tracked_bits");
-        _trackedBits = new TrackedBitmap(Interop.Libbpf.MapFd(bits), Interop.Libbpf.MapMaxEntries(bits));
-        Tracked = new TrackedProcessMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked")), _trackedBits);
+        Tracked = new TrackedProcessMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked")));
         var events = FindMap(obj, "events");
         EventsMapFd = Interop.Libbpf.MapFd(events);
         EventsRingBytes = (int)Interop.Libbpf.MapMaxEntries(events);
@@ -219,7 +216,6 @@ internal sealed unsafe class BpfTracer : IDisposable
     public void Dispose()
     {
         Detach();
-        _trackedBits.Dispose();
         _object.Dispose();
     }
 
@@ -249,8 +245,6 @@ internal sealed unsafe class BpfTracer : IDisposable
             "sizing the ring buffer");
         Check(Interop.Libbpf.MapSetMaxEntries(FindMap(obj, "tracked"), (uint)options.MaxTrackedProcesses),
             "sizing the tracked map");
-        Check(Interop.Libbpf.MapSetMaxEntries(FindMap(obj, "tracked_bits"), TrackedBitmap.WordsFor(options.PidMax)),
-            "sizing the tracked bitmap");
     }
 
     private void FillFdFilter(IReadOnlyCollection<int> fds)

@@ -3,23 +3,14 @@ using WriteTracer.Tracking;
 
 namespace WriteTracer.Bpf;
 
-/// <summary>
-/// The BPF hash map of tracked TGIDs, read and written from user space, with the bitmap in
-/// front of it kept in step as the kernel's track() and untrack() keep it: the bit is set
-/// before an entry is added and cleared after it is removed.
-/// </summary>
-internal sealed unsafe class TrackedProcessMap(int mapFd, TrackedBitmap bitmap) : ITrackedMap
+/// <summary>The BPF hash map of tracked TGIDs, read and written from user space.</summary>
+internal sealed unsafe class TrackedProcessMap(int mapFd) : ITrackedMap
 {
     public TrackedMapResult TryAdd(int pid, int rootPid)
     {
         var key = (uint)pid;
         var value = new TrackedProcess { RootPid = (uint)rootPid };
-        bitmap.Set(pid);
         var result = Interop.Libbpf.MapUpdateElem(mapFd, &key, &value, Interop.Libbpf.BPF_NOEXIST);
-        if (result != 0 && -result != Interop.Libc.EEXIST)
-        {
-            bitmap.Clear(pid); // not added: a set bit without an entry would only cost its writes a lookup
-        }
         return -result switch
         {
             0 => TrackedMapResult.Added,
@@ -32,9 +23,7 @@ internal sealed unsafe class TrackedProcessMap(int mapFd, TrackedBitmap bitmap) 
     public bool Remove(int pid)
     {
         var key = (uint)pid;
-        var removed = Interop.Libbpf.MapDeleteElem(mapFd, &key) == 0;
-        bitmap.Clear(pid);
-        return removed;
+        return Interop.Libbpf.MapDeleteElem(mapFd, &key) == 0;
     }
 
     public bool TryGetRoot(int pid, out int rootPid)
@@ -46,10 +35,7 @@ internal sealed unsafe class TrackedProcessMap(int mapFd, TrackedBitmap bitmap) 
         return found;
     }
 
-    public IReadOnlyList<(int Pid, int RootPid)> Snapshot() => Snapshot(mapFd);
-
-    /// <summary>Every entry of a tracked map (this tracer's, or another's opened by id).</summary>
-    public static IReadOnlyList<(int Pid, int RootPid)> Snapshot(int mapFd)
+    public IReadOnlyList<(int Pid, int RootPid)> Snapshot()
     {
         var entries = new List<(int, int)>();
         uint key = 0, next;

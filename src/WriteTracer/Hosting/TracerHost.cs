@@ -152,7 +152,6 @@ internal sealed class TracerHost
                 RingBufferBytes: _options.RingBufferMegabytes * 1024 * 1024,
                 MaxTrackedProcesses: _options.MaxTrackedProcesses,
                 Syscalls: _options.Syscalls,
-                PidMax: new ProcFs().PidMax(),
                 Hook: _options.Attach,
                 CaptureAt: _options.CaptureAt,
                 ResolveFds: _options.ResolveFds));
