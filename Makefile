@@ -10,19 +10,22 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BPF_OUT) -Ibpf
 CFLAGS     ?= -O2 -Wall -Wextra -Werror -pthread
 # What building needs on Debian 12, and what testing adds (strace: the reference of the write-family tests);
-# `make deps` installs what is missing.
-BUILD_APT_PACKAGES := clang llvm libbpf-dev bpftool
+# `make deps` installs what is missing. The Native AOT link uses clang and llvm-objcopy, and asks for
+# the system zlib (-lz: the compiler package has no libz.a of its own for linux-x64), hence zlib1g-dev.
+BUILD_APT_PACKAGES := clang llvm libbpf-dev bpftool zlib1g-dev
 APT_PACKAGES := $(BUILD_APT_PACKAGES) prometheus python3 libslurm-dev strace
 DOTNET_FLAGS := --nologo -v quiet -c $(CONFIG)
 UTILITIES  := $(BIN)/writer $(BIN)/echopid
 # What `make bench` compares against and runs with (Debian packages).
 BENCH_APT_PACKAGES := strace bpftrace python3
-SOURCES    := $(shell find src -name '*.cs' -o -name '*.csproj') Directory.Build.props
-# `make install`: a self-contained single file (no .NET needed on the host), compiled ahead of time
-# (ReadyToRun) for this machine's architecture; the kernel program is embedded in it.
-PREFIX     ?= /usr/local
+# Not what builds generate under obj/ and bin/: a test build rewrites those, and they would make the
+# native binary look out of date (a second compile ahead of time within one `make test`).
+SOURCES    := $(shell find src -name obj -prune -o -name bin -prune -o \( -name '*.cs' -o -name '*.csproj' \) -print) Directory.Build.props
+# bin/write-tracer is compiled to native code (Native AOT) for this machine's architecture, the
+# kernel program embedded: the one binary the tests run and `make install` installs.
 RID        := linux-$(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
-INSTALL_OUT := $(BUILD)/install/$(RID)
+AOT_OUT    := $(BUILD)/aot/$(RID)
+PREFIX     ?= /usr/local
 UNIT       := /etc/systemd/system/write-tracer.service
 ENV_FILE   := /etc/default/write-tracer
 
@@ -49,9 +52,10 @@ $(BPF_OUT)/write_tracer.bpf.o: bpf/write_tracer.bpf.c bpf/write_tracer.h $(BPF_O
 
 bpf: $(BPF_OUT)/write_tracer.bpf.o ## Compile the kernel program (vmlinux.h generated from this kernel's BTF)
 
+# Published beside the build (its symbols, write-tracer.dbg, stay there); bin/ gets the binary only.
 $(BIN)/write-tracer: $(BPF_OUT)/write_tracer.bpf.o $(SOURCES)
-	dotnet publish src/WriteTracer $(DOTNET_FLAGS) -r $(RID) -o $(BIN) -p:PublishSingleFile=true --self-contained false -p:PublishReadyToRun=true
-	@touch $@
+	dotnet publish src/WriteTracer $(DOTNET_FLAGS) -r $(RID) -o $(AOT_OUT)
+	install -D -m 0755 $(AOT_OUT)/write-tracer $@
 
 $(BIN)/%: utilities/%.c
 	@mkdir -p $(BIN)
@@ -74,20 +78,15 @@ $(SLURM_PLUGIN): $(SLURM_SOURCES)
 
 build: deps $(BIN)/write-tracer $(UTILITIES) ## Build the tracer (bin/write-tracer) and the test utilities
 
-$(INSTALL_OUT)/write-tracer: $(BPF_OUT)/write_tracer.bpf.o $(SOURCES)
-	dotnet publish src/WriteTracer $(DOTNET_FLAGS) -r $(RID) --self-contained true \
-	  -p:PublishSingleFile=true -p:PublishReadyToRun=true --artifacts-path $(BUILD)/install/artifacts -o $(INSTALL_OUT)
-	@touch $@
-
 # systemd re-reads units only when told; never when installing into a staging DESTDIR.
 define daemon_reload
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then echo "systemctl daemon-reload"; systemctl daemon-reload; fi
 endef
 
-install: ## Install the tracer (self-contained) and its systemd unit: PREFIX=/usr/local, DESTDIR= to stage
+install: ## Install the tracer (bin/write-tracer, native) and its systemd unit: PREFIX=/usr/local, DESTDIR= to stage
 	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(BUILD_APT_PACKAGES)"
-	@$(MAKE) --no-print-directory $(INSTALL_OUT)/write-tracer
-	install -D -m 0755 $(INSTALL_OUT)/write-tracer $(DESTDIR)$(PREFIX)/bin/write-tracer
+	@$(MAKE) --no-print-directory $(BIN)/write-tracer
+	install -D -m 0755 $(BIN)/write-tracer $(DESTDIR)$(PREFIX)/bin/write-tracer
 	sed 's|^ExecStart=/usr/local/bin/write-tracer|ExecStart=$(PREFIX)/bin/write-tracer|' write-tracer.service \
 	  | install -D -m 0644 /dev/stdin $(DESTDIR)$(UNIT)
 	@if [ -e $(DESTDIR)$(ENV_FILE) ]; then \

@@ -37,6 +37,14 @@ struct {
 	__type(value, __u8);
 } fd_filter SEC(".maps");
 
+/* Registered cgroups, by cgroup v2 id: membership is kept in `tracked` by the fork and cgroup-attach hooks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct tracked_cgroup);
+} tracked_cgroups SEC(".maps");
+
 /* Per-thread storage: freed with the thread, and cheaper to reach than a hash map. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -76,9 +84,9 @@ static __always_inline long track(__u32 tgid, const struct tracked_process *valu
 	return bpf_map_update_elem(&tracked, &tgid, value, BPF_ANY);
 }
 
-static __always_inline void untrack(__u32 tgid)
+static __always_inline long untrack(__u32 tgid)
 {
-	bpf_map_delete_elem(&tracked, &tgid);
+	return bpf_map_delete_elem(&tracked, &tgid);
 }
 
 /* One write as the hooks see it. */
@@ -415,7 +423,8 @@ static __always_inline int hold(const struct write_call *call)
 {
 	struct pending_write *held;
 
-	held = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	held = cfg.fail_pending ? NULL :
+		bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!held) {
 		count(WT_COUNTER_PENDING_FULL);
 		return 0;
@@ -648,6 +657,85 @@ int BPF_PROG(handle_write_fexit, unsigned int fd, const char *buf, size_t count,
 	return emit(&call, false);
 }
 
+/* cgroup_root.hierarchy_id of the cgroup v2 hierarchy (the "0::" line of /proc/PID/cgroup). */
+#define WT_CGROUP_V2_HIERARCHY 0
+
+/*
+ * The registration covering cgrp (a v2 cgroup): cgrp's own or its nearest registered
+ * ancestor's, among the WT_MAX_CGROUP_DEPTH nearest levels; NULL when none covers it.
+ */
+static __always_inline struct tracked_cgroup *registration_of(struct cgroup *cgrp)
+{
+	int level = BPF_CORE_READ(cgrp, level);
+
+	for (int i = 0; i < WT_MAX_CGROUP_DEPTH && i <= level; i++) {
+		struct cgroup *ancestor = NULL;
+		struct tracked_cgroup *registered;
+		__u64 id;
+
+		if (bpf_core_read(&ancestor, sizeof(ancestor), &cgrp->ancestors[level - i]) || !ancestor)
+			return NULL;
+		id = BPF_CORE_READ(ancestor, kn, id);
+		registered = bpf_map_lookup_elem(&tracked_cgroups, &id);
+		if (registered)
+			return registered;
+	}
+	return NULL;
+}
+
+/* SUID_DUMP_USER in the low bits of mm->flags (MMF_DUMPABLE_MASK): ptrace-able by its owner. */
+#define WT_MMF_DUMPABLE_MASK 0x3
+#define WT_SUID_DUMP_USER 1
+
+/*
+ * A non-administrator's registration covers only what the caller could ptrace: real,
+ * effective and saved uid all the caller's, and dumpable (no privilege gained at exec),
+ * so a setuid, setgid or file-capability program inside a delegated cgroup never joins.
+ */
+static __always_inline bool may_join(const struct tracked_cgroup *registered, struct task_struct *task)
+{
+	const struct cred *cred;
+	struct mm_struct *mm;
+	unsigned long mm_flags = 0;
+
+	if (!(registered->flags & WT_TRACK_UNPRIVILEGED))
+		return true;
+	cred = BPF_CORE_READ(task, real_cred);
+	if (BPF_CORE_READ(cred, uid.val) != registered->uid || BPF_CORE_READ(cred, euid.val) != registered->uid ||
+	    BPF_CORE_READ(cred, suid.val) != registered->uid)
+		return false;
+	/* mm->flags is an unsigned long, or since 6.18 a bitmap whose first word holds the same bits. */
+	mm = BPF_CORE_READ(task, mm);
+	if (!mm || bpf_core_read(&mm_flags, sizeof(mm_flags), &mm->flags))
+		return false;
+	return (mm_flags & WT_MMF_DUMPABLE_MASK) == WT_SUID_DUMP_USER;
+}
+
+/*
+ * Membership of a process that has just entered cgrp (moved there, or forked into it
+ * with CLONE_INTO_CGROUP): tracked under the registered cgroup covering cgrp, or, when
+ * none covers it (or the registration may not take it), no longer tracked. Callers
+ * leave processes tracked through a pid registration alone.
+ */
+static __always_inline void join_cgroup(__u32 tgid, struct task_struct *task, struct cgroup *cgrp,
+					const struct tracked_process *tracked_now)
+{
+	struct tracked_cgroup *registered = registration_of(cgrp);
+	struct tracked_process joined = {};
+
+	if (!registered || !may_join(registered, task)) {
+		if (tracked_now)
+			untrack(tgid);
+		return;
+	}
+	if (tracked_now && tracked_now->root_pid == registered->registration)
+		return;
+	joined.root_pid = registered->registration;
+	joined.flags = WT_TRACK_CGROUP | (registered->flags & WT_TRACK_UNPRIVILEGED);
+	if (track(tgid, &joined))
+		count(WT_COUNTER_TRACKED_FULL);
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -659,8 +747,22 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	if (parent_tgid == child_tgid)
 		return 0; /* a new thread: covered by its TGID */
 
+	if (child_tgid == cfg.tracer_tgid)
+		return 0;
 	proc = bpf_map_lookup_elem(&tracked, &parent_tgid);
-	if (!proc || child_tgid == cfg.tracer_tgid)
+	/*
+	 * clone3(CLONE_INTO_CGROUP) starts a child in another cgroup than its parent's (systemd
+	 * starts services so): unless a pid registration carries it, it joins as if moved there.
+	 */
+	if (!proc || proc->flags & WT_TRACK_CGROUP) {
+		struct cgroup *child_cgroup = BPF_CORE_READ(child, cgroups, dfl_cgrp);
+
+		if (child_cgroup != BPF_CORE_READ(parent, cgroups, dfl_cgrp)) {
+			join_cgroup(child_tgid, child, child_cgroup, NULL);
+			return 0;
+		}
+	}
+	if (!proc)
 		return 0;
 
 	inherited.root_pid = proc->root_pid;
@@ -681,5 +783,50 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 
 	tgid = BPF_CORE_READ(task, tgid);
 	untrack(tgid);
+	return 0;
+}
+
+/*
+ * No privilege gained through tracing: a process an unprivileged caller registered (or
+ * its descendant) that execs a setuid, setgid or file-capability program is untracked
+ * here, after the new credentials are committed and before the program runs, so none
+ * of its writes as the new user is seen and its later children are not inherited.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct tracked_process *proc;
+
+	proc = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!proc || !(proc->flags & WT_TRACK_UNPRIVILEGED))
+		return 0;
+	if (!BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
+		return 0;
+	if (!untrack(tgid))
+		count(WT_COUNTER_UNTRACKED_ON_EXEC);
+	return 0;
+}
+
+/*
+ * A process moved into another cgroup by a cgroup.procs write (systemd, container
+ * runtimes): it joins, changes or leaves a cgroup registration; its next write is
+ * judged by its new membership. Fires once per process moved, after the move. Moves
+ * on v1 hierarchies do not change v2 membership, and a single thread moved through
+ * cgroup.threads stays with its process (tracking is by process).
+ */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(handle_cgroup_attach, struct cgroup *dst_cgrp, const char *path, struct task_struct *task, bool threadgroup)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct tracked_process *proc;
+
+	if (!threadgroup || tgid == cfg.tracer_tgid ||
+	    BPF_CORE_READ(dst_cgrp, root, hierarchy_id) != WT_CGROUP_V2_HIERARCHY)
+		return 0;
+	proc = bpf_map_lookup_elem(&tracked, &tgid);
+	if (proc && !(proc->flags & WT_TRACK_CGROUP))
+		return 0; /* a pid registration's: it keeps it */
+	join_cgroup(tgid, task, dst_cgrp, proc);
 	return 0;
 }

@@ -107,7 +107,11 @@ struct tracked_process {
 struct tracked_cgroup {
 	__u32 registration; /* what tracked_process.root_pid holds for its processes */
 	__u32 flags;        /* WT_TRACK_UNPRIVILEGED when registered by a non-administrator */
+	__u32 uid;          /* with WT_TRACK_UNPRIVILEGED: the registering caller's uid; only its processes join */
 };
+
+/* Registered cgroups checked above a moved process's cgroup: the nearest WT_MAX_CGROUP_DEPTH levels. */
+#define WT_MAX_CGROUP_DEPTH 64
 
 /*
  * Read-only configuration, set by user space before the object is loaded; the
@@ -120,7 +124,7 @@ struct wt_config {
 	__u32 resolve_fds;       /* WT_RESOLVE_FDS_* */
 	__u64 wakeup_bytes;      /* force a reader wakeup once this much is unread */
 	__u32 syscalls;          /* bit 1 << WT_SYSCALL_*: the calls traced (--syscalls), for the raw tracepoint's dispatch */
-	__u32 reserved;
+	__u32 fail_pending;      /* tests only: nonzero makes every per-thread storage request fail (WT_COUNTER_PENDING_FULL) */
 };
 
 /* Slots of the per-CPU counters map. */

@@ -27,7 +27,44 @@ public sealed class LokiReceiverTests : IAsyncLifetime
         Assert.Equal("7", _loki.Entries[0].Labels["root_pid"]);
     }
 
+    [Fact]
+    public async Task Structured_metadata_is_recorded_with_its_entry()
+    {
+        var status = await PushAsync($$"""{"streams":[{"stream":{"job":"x"},"values":[["{{Now}}","one",{"root_pid":"7"}],["{{Now}}","two"]]}]}""");
+
+        Assert.Equal(HttpStatusCode.NoContent, status);
+        Assert.Equal(new Dictionary<string, string> { ["root_pid"] = "7" }, _loki.Entries[0].Metadata);
+        Assert.Empty(_loki.Entries[1].Metadata);
+    }
+
+    [Fact]
+    public async Task A_receiver_refusing_structured_metadata_refuses_a_push_that_has_any_and_takes_one_without()
+    {
+        _loki.RefuseStructuredMetadata = true;
+
+        Assert.Equal(HttpStatusCode.BadRequest,
+            await PushAsync($$"""{"streams":[{"stream":{"job":"x"},"values":[["{{Now}}","one"],["{{Now}}","two",{"root_pid":"7"}]]}]}"""));
+        Assert.Contains("includes structured metadata, but this feature is disallowed", _loki.Requests[^1].Error);
+        Assert.Equal(HttpStatusCode.NoContent, await PushAsync($$"""{"streams":[{"stream":{"job":"x"},"values":[["{{Now}}","one"]]}]}"""));
+        Assert.Single(_loki.Entries);
+    }
+
+    [Fact]
+    public async Task Streams_beyond_the_limit_are_refused_with_429_as_Loki_does()
+    {
+        _loki.MaxStreams = 2;
+
+        Assert.Equal(HttpStatusCode.NoContent, await PushAsync($$"""{"streams":[{"stream":{"job":"x","n":"1"},"values":[["{{Now}}","a"]]},{"stream":{"job":"x","n":"2"},"values":[["{{Now}}","b"]]}]}"""));
+        Assert.Equal(HttpStatusCode.NoContent, await PushAsync($$"""{"streams":[{"stream":{"n":"1","job":"x"},"values":[["{{Now}}","c"]]}]}"""));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await PushAsync($$"""{"streams":[{"stream":{"job":"x","n":"3"},"values":[["{{Now}}","d"]]}]}"""));
+        Assert.Equal(["a", "b", "c"], _loki.Entries.Select(e => e.Line));
+    }
+
     [Theory]
+    [InlineData("""{"streams":[{"stream":{"job":"x"},"values":[["NOW","line",["root_pid","7"]]]}]}""")]
+    [InlineData("""{"streams":[{"stream":{"job":"x"},"values":[["NOW","line",{"root_pid":7}]]}]}""")]
+    [InlineData("""{"streams":[{"stream":{"job":"x"},"values":[["NOW","line",{"root-pid":"7"}]]}]}""")]
+    [InlineData("""{"streams":[{"stream":{"job":"x"},"values":[["NOW","line",{"a":"1"},{"b":"2"}]]}]}""")]
     [InlineData("""{"streams":[{"stream":{},"values":[["NOW","line"]]}]}""")]
     [InlineData("""{"streams":[{"stream":{"1abc":"x"},"values":[["NOW","line"]]}]}""")]
     [InlineData("""{"streams":[{"stream":{"a-b":"x"},"values":[["NOW","line"]]}]}""")]

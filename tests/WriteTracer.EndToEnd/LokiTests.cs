@@ -34,7 +34,7 @@ public sealed class LokiTests
 
         first.Release();
         Assert.Equal(0, await first.WaitForExitAsync(Timeout));
-        await WaitAsync(() => loki.Entries.Count > 0, "a first accepted push");
+        await loki.WaitForEntriesAsync(1, Timeout);
         // Connection refused while the second writer runs.
         await loki.StopAsync();
         second.Release();
@@ -42,7 +42,7 @@ public sealed class LokiTests
         await tracer.WaitForEventsAsync(_ => true, 4000, Timeout);
         await Task.Delay(TimeSpan.FromSeconds(2));
         await loki.RestartAsync();
-        await WaitAsync(() => loki.Entries.Count >= 4000, "every event at the receiver");
+        await loki.WaitForEntriesAsync(4000, Timeout);
         var metrics = await MetricsPage.ScrapeAsync(metricsPort);
         Assert.Equal(0, await tracer.StopAsync());
 
@@ -55,15 +55,12 @@ public sealed class LokiTests
             using var line = JsonDocument.Parse(entry.Line);
             var rootPid = line.RootElement.GetProperty("root_pid").GetInt32();
             Assert.Equal(
-                new Dictionary<string, string>
-                {
-                    ["job"] = "write-tracer", ["host"] = Environment.MachineName, ["root_pid"] = $"{rootPid}",
-                    ["env"] = "test", ["region"] = "eu_1",
-                },
+                new Dictionary<string, string> { ["job"] = "write-tracer", ["host"] = Environment.MachineName, ["env"] = "test", ["region"] = "eu_1" },
                 entry.Labels);
+            Assert.Equal(new Dictionary<string, string> { ["root_pid"] = $"{rootPid}" }, entry.Metadata);
             Assert.Equal(UnixNanoseconds(line.RootElement.GetProperty("time").GetString()!), entry.UnixNanoseconds);
         }
-        Assert.Equal(new[] { first.Pid, second.Pid }.Order(), entries.Select(e => int.Parse(e.Labels["root_pid"])).Distinct().Order());
+        Assert.Equal(new[] { first.Pid, second.Pid }.Order(), entries.Select(e => int.Parse(e.Metadata["root_pid"])).Distinct().Order());
 
         var requests = loki.Requests;
         Assert.All(requests, r => Assert.Equal("team-a", r.Tenant));
@@ -92,7 +89,10 @@ public sealed class LokiTests
         using var directory = new TempFile();
         var metricsPort = FreePort.Get();
 
-        using var first = WriterProcess.StartHeld("-n", $"{burst}");
+        // Paced (100 µs after each write, 2 s or more in all) so that events still arrive once the
+        // first push is failing: an unpaced burst can be over before any push starts, and then
+        // nothing is left to wait in the queue.
+        using var first = WriterProcess.StartHeld("-n", $"{burst}", "-p", "100");
         using var second = WriterProcess.StartHeld("-n", $"{later}");
         // -i 3600: the tracer stops at the reconciliation after its writers exit; these tests need it up.
         await using var tracer = TracerProcess.Start("-i", "3600", "-p", $"{first.Pid}", "-p", $"{second.Pid}", "-f", "1",
@@ -175,18 +175,5 @@ public sealed class LokiTests
     {
         var seconds = DateTimeOffset.ParseExact(time[..19], "yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
         return seconds.ToUnixTimeSeconds() * 1_000_000_000 + long.Parse(time[20..29], CultureInfo.InvariantCulture);
-    }
-
-    private static async Task WaitAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"no {what} within {Timeout}");
-            }
-            await Task.Delay(50);
-        }
     }
 }

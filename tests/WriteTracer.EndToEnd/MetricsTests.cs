@@ -10,24 +10,34 @@ public sealed class MetricsTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
-    [RootFact]
-    public async Task Prometheus_scrapes_write_calls_equal_to_the_events_captured()
+    /// <summary>
+    /// Prometheus asks for OpenMetrics first; a proxy that asks for the text format instead
+    /// makes it parse that one. Either way the figures are the tracer's exactly.
+    /// </summary>
+    [RootTheory]
+    [InlineData(null, "application/openmetrics-text; version=1.0.0; charset=utf-8")]
+    [InlineData("text/plain;version=0.0.4", "text/plain; version=0.0.4; charset=utf-8")]
+    public async Task Prometheus_scrapes_write_calls_equal_to_the_events_captured_and_a_delay_for_every_stage(string? accept, string format)
     {
         const int threads = 2, lines = 3000;
         var metricsPort = FreePort.Get();
+        using var file = new TempFile();
+        await using var loki = await LokiReceiver.StartAsync();
         using var writer = WriterProcess.StartHeld("-t", $"{threads}", "-n", $"{lines}", "-c", "1");
         // A long tracking interval: the tracer stops once its only process has exited, which
         // it notices at a reconciliation; Prometheus must still find it up after the writer is done.
-        await using var tracer = TracerProcess.Start("-p", $"{writer.Pid}", "-i", "3600",
+        await using var tracer = TracerProcess.Start("-p", $"{writer.Pid}", "-i", "3600", "-o", file.Path, "-l", loki.PushUrl,
             "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1");
         await tracer.WaitUntilTracingAsync();
-        await using var prometheus = await PrometheusServer.StartAsync($"127.0.0.1:{metricsPort}");
+        await using var proxy = await ScrapeProxy.StartAsync(metricsPort, accept);
+        await using var prometheus = await PrometheusServer.StartAsync(proxy.Target);
 
         writer.Release();
         Assert.Equal(0, await writer.WaitForExitAsync(Timeout));
         // The lines of the parent's threads and of the child, and the parent's "writer done" line on stderr.
         const int events = threads * lines + lines + 1;
         await tracer.WaitForEventsAsync(_ => true, events, Timeout);
+        await loki.WaitForEntriesAsync(events, Timeout);
 
         var page = await MetricsPage.ScrapeAsync(metricsPort);
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", page.ContentType?.ToString());
@@ -45,6 +55,15 @@ public sealed class MetricsTests
         Assert.Equal(events, await prometheus.WaitForValueAsync("write_tracer_write_calls_total", events, Timeout));
         Assert.Equal(0, await prometheus.QueryAsync("write_tracer_events_dropped_total{stage=\"kernel\"}"));
         Assert.Equal(1, await prometheus.QueryAsync("up{job=\"write-tracer\"}"));
+        foreach (var stage in new[] { "stdout", "file", "loki" })
+        {
+            Assert.Equal(events, await prometheus.WaitForValueAsync($"write_tracer_events_delivered_total{{stage=\"{stage}\"}}", events, Timeout));
+            var batches = await prometheus.QueryAsync($"write_tracer_event_delay_seconds_count{{stage=\"{stage}\"}}");
+            Assert.True(batches > 0, $"{stage}: {batches} batches with a delay");
+            Assert.Equal(batches, await prometheus.QueryAsync($"write_tracer_event_delay_seconds_bucket{{stage=\"{stage}\",le=\"+Inf\"}}"));
+        }
+        Assert.NotEmpty(proxy.ContentTypes);
+        Assert.All(proxy.ContentTypes, type => Assert.Equal(format, type));
 
         var (code, stdout, stderr) = await PromtoolCheckAsync(page.Text);
         Assert.True(code == 0 && stdout.Length == 0 && stderr.Length == 0, $"promtool check metrics ({code}):\n{stdout}{stderr}");

@@ -167,16 +167,21 @@ public sealed class RestApiContractTests
         var documented = document.GetProperty("paths").EnumerateObject()
             .SelectMany(path => path.Value.EnumerateObject().Select(operation => $"{operation.Name.ToUpperInvariant()} {path.Name}"))
             .Order().ToList();
-        Assert.Equal(["DELETE /pids/{pid}", "GET /healthz", "GET /pids", "GET /pids/{pid}", "POST /pids"], documented);
+        Assert.Equal(["DELETE /cgroups", "DELETE /cgroups/{id}", "DELETE /pids/{pid}", "GET /cgroups", "GET /healthz", "GET /pids", "GET /pids/{pid}",
+            "POST /cgroups", "POST /pids", "POST /pids/parent", "POST /pids/self"], documented);
 
         // Every route the server answers is documented, and nothing else answers.
         string[] methods = ["GET", "POST", "PUT", "DELETE", "PATCH"];
-        string[] paths = ["/pids", "/pids/{pid}", "/healthz"];
+        string[] paths = ["/pids", "/pids/{pid}", "/pids/self", "/pids/parent", "/cgroups", "/cgroups/{id}", "/healthz"];
         foreach (var path in paths)
         {
             foreach (var method in methods)
             {
-                using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{pid}", "1"));
+                if (path is "/pids/self" or "/pids/parent" && method is "GET" or "DELETE")
+                {
+                    continue; // GET /pids/{pid}'s and DELETE /pids/{pid}'s: 'self' is no pid there
+                }
+                using var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{pid}", "1").Replace("{id}", "1"));
                 if (method is "POST" or "PUT" or "PATCH")
                 {
                     request.Content = Json("{}");
@@ -189,7 +194,22 @@ public sealed class RestApiContractTests
         }
 
         var register = document.GetProperty("paths").GetProperty("/pids").GetProperty("post");
-        Assert.Equal(["201", "400", "404", "409", "413", "415", "507"], register.GetProperty("responses").EnumerateObject().Select(r => r.Name).Order());
+        Assert.Equal(["201", "400", "403", "404", "409", "413", "415", "507"], Statuses(register));
+        foreach (var self in new[] { "/pids/self", "/pids/parent" })
+        {
+            Assert.Equal(["201", "400", "403", "404", "409", "507"], Statuses(document.GetProperty("paths").GetProperty(self).GetProperty("post")));
+        }
+        Assert.Equal(["200", "400", "403", "404"], Statuses(document.GetProperty("paths").GetProperty("/pids/{pid}").GetProperty("delete")));
+        Assert.Equal(["200", "400", "404"], Statuses(document.GetProperty("paths").GetProperty("/pids/{pid}").GetProperty("get")));
+        Assert.Equal(["200", "503"], Statuses(document.GetProperty("paths").GetProperty("/healthz").GetProperty("get")));
+        var cgroups = document.GetProperty("paths").GetProperty("/cgroups");
+        Assert.Equal(["201", "400", "403", "404", "409", "413", "415", "507"], Statuses(cgroups.GetProperty("post")));
+        Assert.Equal(["200"], Statuses(cgroups.GetProperty("get")));
+        Assert.Equal(["200", "400", "403", "404"], Statuses(cgroups.GetProperty("delete")));
+        Assert.Equal(["200", "400", "403", "404"], Statuses(document.GetProperty("paths").GetProperty("/cgroups/{id}").GetProperty("delete")));
+        var cgroupPath = cgroups.GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("application/json")
+            .GetProperty("schema").GetProperty("properties").GetProperty("path");
+        Assert.Equal("string", cgroupPath.GetProperty("type").GetString());
         var pid = register.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("properties").GetProperty("pid");
         Assert.Equal("integer", pid.GetProperty("type").GetString());
         var item = document.GetProperty("components").GetProperty("schemas").GetProperty("ProcessResponse").GetProperty("properties");
@@ -241,4 +261,7 @@ public sealed class RestApiContractTests
         }
         return pid;
     }
+
+    private static IEnumerable<string> Statuses(JsonElement operation) =>
+        operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).Order();
 }

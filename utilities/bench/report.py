@@ -5,6 +5,7 @@ second table: the new/old ratios of the tracer's overhead."""
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from dataclasses import dataclass
 
@@ -237,8 +238,9 @@ def resource_rows(groups: list[Group]) -> list[Row]:
             rows.append(Row(title, "CPU seconds per million events",
                             f"{cpu:.2f} s ({steady:.2f} s after start-up)",
                             target=f"≤ 0.5 s: {verdict(steady <= 0.5)}"))
-            rows.append(Row(title, "peak RSS", f"{rss / MIB:.0f} MiB", target=f"≤ 60 MiB: {verdict(rss <= 60 * MIB)}"))
-            rows.append(Row(title, "start → \"tracing\" log line", duration(ready)))
+            # Native AOT's targets (issue 12): the JIT build's were 60 MiB and none for the start.
+            rows.append(Row(title, "peak RSS", f"{rss / MIB:.0f} MiB", target=f"≤ 55 MiB: {verdict(rss <= 55 * MIB)}"))
+            rows.append(Row(title, "start → \"tracing\" log line", duration(ready), target=f"≤ 60 ms: {verdict(ready <= 0.060)}"))
         else:
             rows.append(Row(title, "CPU per million events, peak RSS, start → attached",
                             f"{cpu:.2f} s, {rss / MIB:.0f} MiB, {duration(ready)}"))
@@ -253,12 +255,19 @@ PAYLOADS = {
 }
 
 
+# The pipeline benchmark's jobs: the JIT, and native code as bin/write-tracer is compiled.
+PIPELINE_JOBS = {"JIT": "JIT", "NativeAOT": "Native AOT"}
+
+
 def pipeline_rows(results: dict) -> list[Row]:
     title = "User-space pipeline, replayed records (decode + JSON + batched write), one core"
-    rows = []
-    for payload, (label, targeted) in PAYLOADS.items():
-        found = results.get(payload)
+    rows: list[Row] = []
+    if not results:  # not run (BENCH_ONLY)
+        return rows
+    for (payload, (label, targeted)), (job, compiler) in itertools.product(PAYLOADS.items(), PIPELINE_JOBS.items()):
+        found = results.get(job, {}).get(payload)
         if not found or "pipeline" not in found:
+            rows.append(Row(title, f"{label}, {compiler}", "failed (see the benchmark's log)"))
             continue
         ns = found["pipeline"]["ns_per_event"]
         rate = 1e9 / ns
@@ -271,7 +280,7 @@ def pipeline_rows(results: dict) -> list[Row]:
             accounting = (f"{check['fed']:,} fed = delivered, 0 dropped" if lost == 0 and check["dropped"] == 0
                           else f"**{lost:,} not delivered, {check['dropped']:,} dropped**")
         target = f"≥ 2,000,000 events/s: {verdict(rate >= 2e6)}" if targeted else ""
-        rows.append(Row(title, label, f"{rate / 1e6:.2f} M events/s ({ns:.0f} ns/event, {alloc:g} B/event allocated)",
+        rows.append(Row(title, f"{label}, {compiler}", f"{rate / 1e6:.2f} M events/s ({ns:.0f} ns/event, {alloc:g} B/event allocated)",
                         ratio, "—", accounting, target))
     return rows
 

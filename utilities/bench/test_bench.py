@@ -9,9 +9,10 @@ import unittest
 
 import against
 import harness
+import pipeline
 from accounting import Summary, account
 from bench import Candidate, quiet_loop, scaled, threaded_loop
-from report import Group, ab_table, document, group_records
+from report import Group, ab_table, document, group_records, pipeline_rows
 
 SUMMARY = ("05:26:26.089 INF captured 2000001 writes (128000051 bytes); dropped: kernel 0, stdout 0; "
            "unreadable buffers 0")
@@ -127,7 +128,8 @@ class DocumentTests(unittest.TestCase):
         self.assertIn("| W1v | no tracer | 200 ns/write | 1.00× (baseline) |", text)
         self.assertIn("|  | write-tracer --syscalls all → stdout | 400 ns/write | 2.00× | 100% ¹ |", text)
         self.assertLess(text.index("| W1 |"), text.index("| W1v |"))
-        self.assertIn("| ≤ 60 MiB: met |", text)
+        self.assertIn("| peak RSS | 50 MiB | — | — | — | ≤ 55 MiB: met |", text)
+        self.assertIn("| start → \"tracing\" log line | 200 ms | — | — | — | ≤ 60 ms: **not met** |", text)
         self.assertNotIn("WARNING", text)
 
 
@@ -273,6 +275,40 @@ class AgainstTests(unittest.TestCase):
     def test_an_unknown_ref_is_refused_by_name(self):
         with self.assertRaisesRegex(harness.BenchError, "BENCH_AGAINST=no-such-ref: not a commit"):
             against.resolve(self.ROOT, "no-such-ref")
+
+
+class PipelineTests(unittest.TestCase):
+    @staticmethod
+    def case(job: str, method: str, median: float | None) -> dict:
+        return {"DisplayInfo": f"PipelineBenchmarks.{method}: {job}(Toolchain=X, IterationCount=5) [Payload=Text64]",
+                "Parameters": "Payload=Text64", "MethodTitle": method,
+                "Statistics": {"Median": median} if median is not None else None,
+                "Memory": {"BytesAllocatedPerOperation": 3}}
+
+    def test_each_job_has_its_figures_and_its_own_replay_check(self):
+        report = {"Benchmarks": [self.case("JIT", "'raw copy'", 30), self.case("JIT", "pipeline", 150),
+                                 self.case("NativeAOT", "'raw copy'", 30), self.case("NativeAOT", "pipeline", 120)]}
+        log = ("replay check: job=JIT payload=Text64 fed=0 captured=0 malformed=0 delivered=0 dropped=0\n"
+               "replay check: job=JIT payload=Text64 fed=100 captured=100 malformed=0 delivered=100 dropped=0\n"
+               "replay check: job=NativeAOT payload=Text64 fed=80 captured=80 malformed=0 delivered=79 dropped=1\n")
+        results = pipeline.read(report, log)
+        self.assertEqual(150, results["JIT"]["Text64"]["pipeline"]["ns_per_event"])
+        self.assertEqual(120, results["NativeAOT"]["Text64"]["pipeline"]["ns_per_event"])
+        self.assertEqual(100, results["JIT"]["Text64"]["check"]["fed"])
+        self.assertEqual(1, results["NativeAOT"]["Text64"]["check"]["dropped"])
+        rows = {row.setup: row for row in pipeline_rows(results) if row.setup.startswith("64 B text")}
+        self.assertEqual("6.67 M events/s (150 ns/event, 3 B/event allocated)", rows["64 B text (W1), JIT"].measured)
+        self.assertEqual("8.33 M events/s (120 ns/event, 3 B/event allocated)", rows["64 B text (W1), Native AOT"].measured)
+        self.assertEqual("**1 not delivered, 1 dropped**", rows["64 B text (W1), Native AOT"].accounting)
+
+    def test_a_job_that_failed_is_a_failed_row_not_a_missing_one(self):
+        results = pipeline.read({"Benchmarks": [self.case("JIT", "pipeline", 150), self.case("NativeAOT", "pipeline", None)]}, "")
+        rows = {row.setup: row.measured for row in pipeline_rows(results) if row.setup.startswith("64 B text")}
+        self.assertEqual("failed (see the benchmark's log)", rows["64 B text (W1), Native AOT"])
+        self.assertNotIn("NativeAOT", results)
+
+    def test_no_pipeline_run_has_no_rows(self):
+        self.assertEqual([], pipeline_rows({}))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     from writetracer import WriteTracer
 
-    tracer = WriteTracer()                      # http://127.0.0.1:9092
+    tracer = WriteTracer()                      # $WRITE_TRACER_SOCKET, else http://127.0.0.1:9092
     tracer.register(12345)                      # {'pid': 12345, 'thread_count': 4, 'message': ...}
     tracer.list()                               # [{'pid': 12345, 'thread_count': 4, ...}]
     tracer.unregister(12345)
@@ -10,8 +10,14 @@
     with WriteTracer().tracing():               # this process, its threads and children
         run_the_job()
 
+tracing() registers the calling process as the kernel reports it (POST /pids/self), so it
+needs no pid: over the Unix socket it works unchanged from inside a container or another
+pid namespace. The tracer lets a caller trace only what it could strace (its own processes)
+unless it is root or holds the token.
+
 Also a command line: python3 writetracer.py [--url URL | --socket PATH] [--token-file PATH]
-{register PID | unregister PID | list | health}.
+{register PID | register-parent | unregister PID | list | health}; register-parent registers
+the shell that runs it (a job script's).
 """
 
 import argparse
@@ -26,6 +32,7 @@ import urllib.parse
 __all__ = ["WriteTracer", "WriteTracerError"]
 
 DEFAULT_URL = "http://127.0.0.1:9092"
+SOCKET_VARIABLE = "WRITE_TRACER_SOCKET"
 
 
 class WriteTracerError(Exception):
@@ -53,11 +60,15 @@ class _UnixConnection(http.client.HTTPConnection):
 class WriteTracer:
     """A running write-tracer's REST API, over TCP (url) or a Unix socket (unix_socket).
 
+    With neither, the socket named by $WRITE_TRACER_SOCKET when it is set, else DEFAULT_URL.
     token (or token_file, whose content is the token) is sent as
     'Authorization: Bearer TOKEN' when the tracer runs with --api-token-file.
     """
 
-    def __init__(self, url=DEFAULT_URL, *, unix_socket=None, token=None, token_file=None, timeout=10.0):
+    def __init__(self, url=None, *, unix_socket=None, token=None, token_file=None, timeout=10.0):
+        if url is None and unix_socket is None:
+            unix_socket = os.environ.get(SOCKET_VARIABLE) or None
+        url = DEFAULT_URL if url is None else url
         if token_file is not None:
             with open(token_file, encoding="utf-8") as f:
                 token = f.read().strip()
@@ -74,6 +85,16 @@ class WriteTracer:
         """Starts tracing pid with its threads and descendants; returns {'pid', 'thread_count', 'message'}
         (and 'threads', the same count under its deprecated name)."""
         return self._request("POST", "/pids", {"pid": pid})
+
+    def register_self(self):
+        """Starts tracing the calling process (as the kernel identifies it); returns the registration,
+        whose 'pid' is the process's pid in the tracer's namespace and 'ns_pid' (when the caller is in
+        another pid namespace) its pid here."""
+        return self._request("POST", "/pids/self")
+
+    def register_parent(self):
+        """Starts tracing the calling process's parent (the shell that runs this program)."""
+        return self._request("POST", "/pids/parent")
 
     def unregister(self, pid):
         """Stops tracing pid and all its descendants; returns {'message'}."""
@@ -97,17 +118,16 @@ class WriteTracer:
 
     @contextlib.contextmanager
     def tracing(self, pid=None):
-        """Traces pid (default: this process) inside the block, and stops at its end.
+        """Traces pid (default: this process, POST /pids/self) inside the block, and stops at its end.
 
         A process that exited meanwhile is already unregistered: that is not an error.
         """
-        pid = os.getpid() if pid is None else pid
-        registration = self.register(pid)
+        registration = self.register_self() if pid is None else self.register(pid)
         try:
             yield registration
         finally:
             try:
-                self.unregister(pid)
+                self.unregister(registration["pid"])
             except WriteTracerError as e:
                 if e.status != 404:
                     raise
@@ -141,12 +161,13 @@ class WriteTracer:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Talk to a running write-tracer's REST API.")
-    parser.add_argument("--url", default=DEFAULT_URL, help=f"the API's URL (default: {DEFAULT_URL})")
+    parser.add_argument("--url", help=f"the API's URL (default: ${SOCKET_VARIABLE} when set, else {DEFAULT_URL})")
     parser.add_argument("--socket", help="the API's Unix socket (--rest-socket), instead of --url")
     parser.add_argument("--token-file", help="file holding the bearer token (--api-token-file)")
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("register", "unregister"):
         commands.add_parser(name).add_argument("pid", type=int)
+    commands.add_parser("register-parent")
     commands.add_parser("list")
     commands.add_parser("health")
     args = parser.parse_args(argv)
@@ -155,6 +176,8 @@ def main(argv=None):
     try:
         if args.command == "register":
             result = tracer.register(args.pid)
+        elif args.command == "register-parent":
+            result = tracer.register_parent()
         elif args.command == "unregister":
             result = tracer.unregister(args.pid)
         elif args.command == "list":

@@ -11,6 +11,10 @@ namespace WriteTracer.Api;
 [JsonSerializable(typeof(MessageResponse))]
 [JsonSerializable(typeof(ProcessResponse))]
 [JsonSerializable(typeof(ProcessListResponse))]
+[JsonSerializable(typeof(CgroupRequest))]
+[JsonSerializable(typeof(CgroupRegisteredResponse))]
+[JsonSerializable(typeof(CgroupResponse))]
+[JsonSerializable(typeof(CgroupListResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext

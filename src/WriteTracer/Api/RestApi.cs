@@ -16,7 +16,9 @@ namespace WriteTracer.Api;
 
 /// <summary>
 /// The REST API: its own Kestrel server inside the tracer process, on 127.0.0.1 unless
-/// told otherwise, and/or on a Unix socket only its owner can use. Built from nothing
+/// told otherwise, and/or on a Unix socket (owner-only unless --rest-socket-mode opens it).
+/// Every caller is identified by the kernel and may trace only what <see cref="AccessPolicy"/>
+/// allows. Built from nothing
 /// (no configuration files, no environment variables), so what it listens on and
 /// accepts is exactly what the command line says.
 /// </summary>
@@ -34,18 +36,15 @@ internal sealed class RestApi : IAsyncDisposable
     }
 
     /// <summary>Starts listening; a busy port, a bad address or socket path or token file is a <see cref="StartupException"/>.</summary>
-    public static async Task<RestApi> StartAsync(TracerOptions options, PidManager pids)
+    public static async Task<RestApi> StartAsync(TracerOptions options, PidManager pids, CgroupRegistry cgroups)
     {
         var token = options.ApiTokenFile is null ? null : BearerToken.Load(options.ApiTokenFile);
-        var handlers = new ApiHandlers(pids);
-        var app = Build(options, handlers, token);
+        var policy = new AccessPolicy(new ProcFs(), Environment.ProcessId);
+        var handlers = new ApiHandlers(pids, cgroups, policy);
+        var app = Build(options, handlers, token, new CallerIdentity(new TcpSocketTable(), policy));
         await EmbeddedServer.StartAsync(app, e => DescribeBindFailure(options, e));
-        var access = token is not null ? "bearer token required" : "no token";
+        var access = token is not null ? "bearer token required" : "no token; callers identified by the kernel";
         Log.Information("REST API listening on {Addresses} ({Access})", string.Join(", ", Addresses(options)), access);
-        if (options.RestPort > 0 && !IPAddress.IsLoopback(options.RestAddress) && token is null)
-        {
-            Log.Warning("the REST API listens on {Address} without --api-token-file: anyone who reaches it can trace processes", options.RestAddress);
-        }
         return new RestApi(app, handlers);
     }
 
@@ -62,7 +61,7 @@ internal sealed class RestApi : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
-    private static WebApplication Build(TracerOptions options, ApiHandlers handlers, BearerToken? token)
+    private static WebApplication Build(TracerOptions options, ApiHandlers handlers, BearerToken? token, CallerIdentity identity)
     {
         var builder = EmbeddedServer.CreateBuilder();
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
@@ -96,11 +95,11 @@ internal sealed class RestApi : IAsyncDisposable
             }
         });
         builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = endpoint => endpoint is UnixDomainSocketEndPoint unix
-            ? UnixSocketListener.Bind(unix)
+            ? UnixSocketListener.Bind(unix, options.RestSocketMode)
             : SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint));
 
         var app = builder.Build();
-        app.Use(new AccessGuard(token, IPAddress.IsLoopback(options.RestAddress)).InvokeAsync);
+        app.Use(new AccessGuard(token, IPAddress.IsLoopback(options.RestAddress), identity).InvokeAsync);
         app.UseStatusCodePages(context => DescribeStatusAsync(context.HttpContext));
         MapRoutes(app, handlers, token is not null);
         return app;
@@ -108,44 +107,54 @@ internal sealed class RestApi : IAsyncDisposable
 
     private static void MapRoutes(WebApplication app, ApiHandlers handlers, bool tokenRequired)
     {
-        var api = app.MapGroup("").WithTags("write-tracer");
+        var api = app.MapGroup("").WithTags("write-tracer").AddEndpointFilter(AccessGuard.NoteDecisionAsync);
         if (tokenRequired)
         {
             api.WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(ErrorResponse), ["application/json"]));
         }
-        api.MapPost("/pids", handlers.RegisterAsync)
+        api.MapPost("/pids", (Delegate)handlers.RegisterAsync)
             .WithSummary("Trace a process, its threads and all its descendants")
             // The body is parsed by the handler, which owns 415 too: declared for the document only.
-            .AddOpenApiOperationTransformer(DescribeRegisterBodyAsync)
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status404NotFound)
-            .Produces<ErrorResponse>(StatusCodes.Status409Conflict)
-            .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<ErrorResponse>(StatusCodes.Status415UnsupportedMediaType)
-            .Produces<ErrorResponse>(StatusCodes.Status507InsufficientStorage);
+            .AddOpenApiOperationTransformer(DescribeRegisterBodyAsync);
+        api.MapPost("/pids/self", handlers.RegisterSelf)
+            .WithSummary("Trace the calling process (the one that connected), its threads and descendants");
+        api.MapPost("/pids/parent", handlers.RegisterParent)
+            .WithSummary("Trace the calling process's parent (the shell of a script that runs curl), its threads and descendants");
         api.MapGet("/pids", handlers.List)
             .WithSummary("The registered processes");
         api.MapGet("/pids/{pid}", handlers.Get)
-            .WithSummary("One registered process")
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+            .WithSummary("One registered process");
         api.MapDelete("/pids/{pid}", handlers.Unregister)
-            .WithSummary("Stop tracing a registered process and all its descendants")
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status404NotFound);
+            .WithSummary("Stop tracing a registered process and all its descendants");
+        api.MapPost("/cgroups", (Delegate)handlers.RegisterCgroupAsync)
+            .WithSummary("Trace every process in a cgroup v2 subtree: those in it now and those that join it later")
+            .AddOpenApiOperationTransformer(DescribeCgroupBodyAsync);
+        api.MapGet("/cgroups", handlers.ListCgroups)
+            .WithSummary("The registered cgroups");
+        api.MapDelete("/cgroups", handlers.UnregisterCgroupByPath)
+            .WithSummary("Stop tracing the registered cgroup ?path=PATH names");
+        api.MapDelete("/cgroups/{id}", handlers.UnregisterCgroupById)
+            .WithSummary("Stop tracing the registered cgroup with this id (GET /cgroups)");
         api.MapGet("/healthz", handlers.Health)
-            .WithSummary("200 while the tracer reads events, 503 while it starts or stops")
-            .Produces<ErrorResponse>(StatusCodes.Status503ServiceUnavailable);
+            .WithSummary("200 while the tracer reads events, 503 while it starts or stops");
         api.MapOpenApi("/openapi.json");
     }
 
-    private static async Task DescribeRegisterBodyAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancel)
+    private static Task DescribeRegisterBodyAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancel) =>
+        DescribeBodyAsync<RegisterRequest>(operation, context, "{\"pid\": N}", cancel);
+
+    private static Task DescribeCgroupBodyAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancel) =>
+        DescribeBodyAsync<CgroupRequest>(operation, context,
+            "{\"path\": \"PATH\"}, PATH absolute or relative to the cgroup v2 mount", cancel);
+
+    private static async Task DescribeBodyAsync<TBody>(OpenApiOperation operation, OpenApiOperationTransformerContext context, string shape,
+        CancellationToken cancel)
     {
-        var schema = await context.GetOrCreateSchemaAsync(typeof(RegisterRequest), cancellationToken: cancel);
+        var schema = await context.GetOrCreateSchemaAsync(typeof(TBody), cancellationToken: cancel);
         operation.RequestBody = new OpenApiRequestBody
         {
             Required = true,
-            Description = $"{{\"pid\": N}}, at most {ApiHandlers.MaxBodyBytes} bytes",
+            Description = $"{shape}, at most {ApiHandlers.MaxBodyBytes} bytes",
             Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = schema } },
         };
     }

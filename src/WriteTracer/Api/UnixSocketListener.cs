@@ -7,14 +7,15 @@ using WriteTracer.Native;
 namespace WriteTracer.Api;
 
 /// <summary>
-/// Creates the bound socket of --rest-socket: readable and writable by the owner only,
-/// from the moment it exists, and replacing a stale socket left by a killed run.
+/// Creates the bound socket of --rest-socket: readable and writable by the owner only
+/// from the moment it exists, then given --rest-socket-mode (which the umask would narrow
+/// at bind), and replacing a stale socket left by a killed run.
 /// </summary>
 internal static class UnixSocketListener
 {
-    public const UnixFileMode Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    public static Socket Bind(UnixDomainSocketEndPoint endpoint)
+    public static Socket Bind(UnixDomainSocketEndPoint endpoint, UnixFileMode mode)
     {
         var path = endpoint.ToString();
         // bind() reports a missing directory as "Cannot assign requested address".
@@ -29,14 +30,16 @@ internal static class UnixSocketListener
         {
             // bind() gives the file the socket's own mode (less the umask), so setting it
             // first leaves no moment in which another user could connect.
-            if (Interop.Libc.FChmod(socket.SafeHandle, (uint)Mode) != 0)
+            if (Interop.Libc.FChmod(socket.SafeHandle, (uint)OwnerOnly) != 0)
             {
                 throw Failure(path, $"cannot set its mode: {Marshal.GetLastPInvokeErrorMessage()}");
             }
             socket.Bind(endpoint);
+            // Nobody can connect before Kestrel listens, so widening now opens no window.
+            Interop.Libc.SetMode(path, mode);
             return socket;
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
         {
             socket.Dispose();
             throw Failure(path, e.Message);

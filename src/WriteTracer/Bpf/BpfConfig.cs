@@ -12,5 +12,5 @@ internal struct BpfConfig
     public FileIdentityReads ResolveFds;
     public ulong WakeupBytes;
     public uint Syscalls;
-    public uint Reserved;
+    public uint FailPending;
 }

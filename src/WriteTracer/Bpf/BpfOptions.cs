@@ -10,8 +10,15 @@ internal sealed record BpfOptions(
     IReadOnlyCollection<WriteSyscall> Syscalls,
     WriteHook Hook = WriteHook.Tracepoint,
     CapturePoint CaptureAt = CapturePoint.Entry,
-    bool ResolveFds = false)
+    bool ResolveFds = false,
+    bool FailPending = false)
 {
+    /// <summary>
+    /// Set to 1, makes every per-thread storage request of --capture-at exit fail, so tests can
+    /// show that such losses are counted (storage cannot be exhausted on purpose otherwise).
+    /// </summary>
+    public const string FailPendingVariable = "WRITE_TRACER_TEST_FAIL_PENDING";
+
     /// <summary>Unread bytes after which the kernel wakes the reader: an eighth of the ring.</summary>
     public ulong WakeupBytes => (ulong)RingBufferBytes / 8;
 }

@@ -32,9 +32,11 @@ internal sealed unsafe class BpfTracer : IDisposable
     {
         _object = obj;
         Hook = hook;
-        // Fork and exit first, write last: a process is never traced without its children being inherited.
-        _programsInAttachOrder = ["handle_fork", "handle_exit", .. writePrograms];
+        // Fork, exit, exec and cgroup moves first, write last: a process is never traced without its
+        // children being inherited, nor without the privilege rule at exec (the design, "tracked_process.flags").
+        _programsInAttachOrder = ["handle_fork", "handle_exit", "handle_exec", "handle_cgroup_attach", .. writePrograms];
         Tracked = new TrackedProcessMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked")));
+        TrackedCgroups = new TrackedCgroupMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked_cgroups")));
         var events = FindMap(obj, "events");
         EventsMapFd = Interop.Libbpf.MapFd(events);
         EventsRingBytes = (int)Interop.Libbpf.MapMaxEntries(events);
@@ -42,8 +44,10 @@ internal sealed unsafe class BpfTracer : IDisposable
         _possibleCpus = Interop.Libbpf.NumPossibleCpus();
     }
 
-
     public TrackedProcessMap Tracked { get; }
+
+    /// <summary>The registered cgroups, whose members the fork and cgroup-attach hooks keep in <see cref="Tracked"/>.</summary>
+    public TrackedCgroupMap TrackedCgroups { get; }
 
     /// <summary>The write hook in use (fentry falls back to the tracepoint where the kernel lacks it).</summary>
     public WriteHook Hook { get; }
@@ -238,6 +242,7 @@ internal sealed unsafe class BpfTracer : IDisposable
             ResolveFds = fileIdentity,
             WakeupBytes = options.WakeupBytes,
             Syscalls = options.Syscalls.Aggregate(0u, (mask, syscall) => mask | 1u << (int)syscall),
+            FailPending = options.FailPending ? 1u : 0u,
         };
         Check(Interop.Libbpf.MapSetInitialValue(FindRodata(obj), &config, (nuint)sizeof(BpfConfig)),
             "configuring the BPF program");

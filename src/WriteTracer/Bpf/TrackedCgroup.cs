@@ -10,4 +10,6 @@ internal struct TrackedCgroup
     public uint Registration;
     /// <summary><see cref="TrackedProcess.UnprivilegedFlag"/> when registered by a non-administrator.</summary>
     public uint Flags;
+    /// <summary>With <see cref="TrackedProcess.UnprivilegedFlag"/>: the registering caller's uid; only its processes join.</summary>
+    public uint Uid;
 }

@@ -6,19 +6,27 @@ namespace WriteTracer.Bpf;
 /// <summary>The BPF hash map of tracked TGIDs, read and written from user space.</summary>
 internal sealed unsafe class TrackedProcessMap(int mapFd) : ITrackedMap
 {
-    public TrackedMapResult TryAdd(int pid, int rootPid)
+    public TrackedMapResult TryAdd(int pid, int rootPid, bool unprivileged)
     {
         var key = (uint)pid;
-        var value = new TrackedProcess { RootPid = (uint)rootPid };
-        var result = Interop.Libbpf.MapUpdateElem(mapFd, &key, &value, Interop.Libbpf.BPF_NOEXIST);
-        return -result switch
+        var value = new TrackedProcess
         {
-            0 => TrackedMapResult.Added,
-            Interop.Libc.EEXIST => TrackedMapResult.AlreadyPresent,
-            Interop.Libc.E2BIG or Interop.Libc.ENOMEM => TrackedMapResult.Full,
-            var errno => throw BpfException.From($"adding pid {pid} to the tracked map", errno),
+            RootPid = (uint)rootPid,
+            // The flag follows from the root: cgroup registrations' ids are above every pid.
+            Flags = (unprivileged ? TrackedProcess.UnprivilegedFlag : 0)
+                | (CgroupNames.IsCgroupRegistration(rootPid) ? TrackedProcess.CgroupFlag : 0),
         };
+        return Inserted(Interop.Libbpf.MapUpdateElem(mapFd, &key, &value, Interop.Libbpf.BPF_NOEXIST), $"pid {pid}", "tracked");
     }
+
+    /// <summary>What a BPF_NOEXIST insertion into a hash map did; errors other than "present" and "full" are thrown.</summary>
+    internal static TrackedMapResult Inserted(int result, string what, string map) => -result switch
+    {
+        0 => TrackedMapResult.Added,
+        Interop.Libc.EEXIST => TrackedMapResult.AlreadyPresent,
+        Interop.Libc.E2BIG or Interop.Libc.ENOMEM => TrackedMapResult.Full,
+        var errno => throw BpfException.From($"adding {what} to the {map} map", errno),
+    };
 
     public bool Remove(int pid)
     {

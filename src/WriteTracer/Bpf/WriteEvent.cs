@@ -41,6 +41,9 @@ internal struct WriteEvent
 
     public readonly bool ReadFailed => (Flags & ReadFailedFlag) != 0;
 
+    /// <summary><see cref="RootPid"/> is a cgroup registration's id: the event names the cgroup instead.</summary>
+    public readonly bool CgroupRoot => (Flags & CgroupRootFlag) != 0;
+
     /// <summary>Captured at syscall exit (<c>--capture-at exit</c>), so the result is known.</summary>
     public readonly bool HasResult => (Flags & HasResultFlag) != 0;
 

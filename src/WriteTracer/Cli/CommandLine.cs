@@ -23,6 +23,13 @@ internal sealed class CommandLine
         AllowMultipleArgumentsPerToken = false,
     };
 
+    private readonly Option<string[]> _cgroup = new("--cgroup")
+    {
+        Description = "A cgroup v2 to trace: every process in it or below it, now and later; absolute or relative to the cgroup v2 mount (repeatable) [default: none]",
+        HelpName = "PATH",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     private readonly Option<int[]> _fds = new("--file-descriptors", "-f")
     {
         Description = "Only these file descriptors, comma-separated, filtered in the kernel [default: all]",
@@ -61,7 +68,7 @@ internal sealed class CommandLine
 
     private readonly Option<KeyValuePair<string, string>[]> _lokiLabels = new("--loki-label")
     {
-        Description = $"Label added to every Loki stream besides job, host and root_pid (repeatable, at most {LokiPushClient.MaxExtraLabels}) [default: none]",
+        Description = $"Label added to every Loki stream besides job and host (repeatable, at most {LokiPushClient.MaxExtraLabels}) [default: none]",
         HelpName = "NAME=VALUE",
         CustomParser = ParseLokiLabels,
         AllowMultipleArgumentsPerToken = false,
@@ -74,12 +81,25 @@ internal sealed class CommandLine
         CustomParser = ParseLokiTenant,
     };
 
+    private readonly Option<bool> _lokiRootPidLabel = new("--loki-root-pid-label")
+    {
+        Description = "Label Loki streams with root_pid (a stream per registered process, for small setups) instead of sending it as structured metadata [default: off]",
+    };
+
     private readonly Option<int> _lokiQueue = new("--loki-queue-events")
     {
         Description = "Events held for Loki while it is slow or down, at most 64 MiB of them; beyond that they are dropped and counted",
         HelpName = "N",
         DefaultValueFactory = _ => TracerOptions.Defaults.LokiQueueEvents,
         CustomParser = r => ParseInt(r, Single(r), 1, 10_000_000, "a number of events from 1 to 10000000"),
+    };
+
+    private readonly Option<int> _shutdownTimeout = new("--shutdown-timeout")
+    {
+        Description = "Seconds a stop (signal, end of the command, every process gone) waits for the sinks to deliver what they hold; a second SIGINT or SIGTERM stops at once",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => TracerOptions.Defaults.ShutdownTimeoutSeconds,
+        CustomParser = r => ParseInt(r, Single(r), 0, 86400, "a number of seconds from 0 to 86400"),
     };
 
     private readonly Option<double> _interval = new("--tracking-interval", "-i")
@@ -116,7 +136,7 @@ internal sealed class CommandLine
 
     private readonly Option<IPAddress> _restAddress = new("--rest-address")
     {
-        Description = "Address the REST API listens on; anything but loopback exposes it to the network",
+        Description = "Address the REST API listens on; anything but loopback exposes it to the network and needs --api-token-file",
         HelpName = "ADDRESS",
         DefaultValueFactory = _ => TracerOptions.Defaults.RestAddress,
         CustomParser = ParseAddress,
@@ -124,7 +144,7 @@ internal sealed class CommandLine
 
     private readonly Option<string?> _restSocket = new("--rest-socket")
     {
-        Description = "Serve the REST API on this Unix socket (with or without --rest-port), created with mode 0600 [default: off]",
+        Description = "Serve the REST API on this Unix socket (with or without --rest-port), with mode --rest-socket-mode [default: off]",
         HelpName = "PATH",
         CustomParser = ParseSocketPath,
     };
@@ -133,6 +153,30 @@ internal sealed class CommandLine
     {
         Description = "Require 'Authorization: Bearer TOKEN' on every REST request; TOKEN is this file's content [default: off]",
         HelpName = "PATH",
+    };
+
+    // Authorization and durability (issue 16): the registry's file, who may open the socket, who may read the events.
+    private readonly Option<string?> _stateFile = new("--state-file")
+    {
+        Description = "Keep the registered processes in this file, rewritten atomically on every change, " +
+            "and trace them again at start if they still run [default: off]",
+        HelpName = "PATH",
+    };
+
+    private readonly Option<UnixFileMode> _restSocketMode = new("--rest-socket-mode")
+    {
+        Description = "Mode of the --rest-socket file, octal from 0600 to 0666; 0666 lets every user register its own processes " +
+            "(callers are identified by the kernel) [default: 0600]",
+        HelpName = "MODE",
+        CustomParser = ParseMode,
+    };
+
+    private readonly Option<UnixFileMode> _fileMode = new("--file-mode")
+    {
+        Description = "Mode of the --file-output file and its rotated backups, octal from 0600 to 0666, whatever the umask " +
+            "(events hold whatever the processes write) [default: 0600]",
+        HelpName = "MODE",
+        CustomParser = ParseMode,
     };
 
     private readonly Option<bool> _noStdout = new("--no-stdout", "-q")
@@ -226,8 +270,9 @@ internal sealed class CommandLine
             "Traces the write(2) calls of processes, their threads and descendants with eBPF, " +
             "and streams each call as a JSON line (or, with --format text, a strace-like line).")
         {
-            _pid, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiQueue,
-            _interval, _metricsPort, _metricsAddress, _restPort, _restAddress, _restSocket, _apiTokenFile,
+            _pid, _cgroup, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiRootPidLabel, _lokiQueue,
+            _shutdownTimeout, _interval, _metricsPort, _metricsAddress, _restPort, _restAddress, _restSocket, _apiTokenFile,
+            _stateFile, _restSocketMode, _fileMode,
             _noStdout, _format, _captureBytes, _resolveFds, _ringBuffer, _maxTracked, _syscalls, _attach, _captureAt, _logLevel, _command,
         };
         EnvironmentOptions.Document(Root);
@@ -270,6 +315,7 @@ internal sealed class CommandLine
         var options = new TracerOptions
         {
             Pids = result.GetValue(_pid) ?? [],
+            Cgroups = result.GetValue(_cgroup) ?? [],
             FileDescriptors = result.GetValue(_fds) ?? [],
             FileOutput = result.GetValue(_fileOutput),
             MaxRecordsPerFile = result.GetValue(_maxRecords),
@@ -277,7 +323,9 @@ internal sealed class CommandLine
             LokiEndpoint = result.GetValue(_loki),
             LokiLabels = result.GetValue(_lokiLabels) ?? [],
             LokiTenant = result.GetValue(_lokiTenant),
+            LokiRootPidLabel = result.GetValue(_lokiRootPidLabel),
             LokiQueueEvents = result.GetValue(_lokiQueue),
+            ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(_shutdownTimeout)),
             TrackingInterval = TimeSpan.FromSeconds(result.GetValue(_interval)),
             MetricsPort = result.GetValue(_metricsPort),
             MetricsAddress = result.GetValue(_metricsAddress) ?? IPAddress.Any,
@@ -285,6 +333,9 @@ internal sealed class CommandLine
             RestAddress = result.GetValue(_restAddress)!,
             RestSocket = result.GetValue(_restSocket),
             ApiTokenFile = result.GetValue(_apiTokenFile),
+            StateFile = result.GetValue(_stateFile),
+            RestSocketMode = ChoiceOr(result, _restSocketMode, defaults.RestSocketMode),
+            FileMode = ChoiceOr(result, _fileMode, defaults.FileMode),
             NoStdout = result.GetValue(_noStdout),
             Format = ChoiceOr(result, _format, defaults.Format),
             CaptureBytes = result.GetValue(_captureBytes),
@@ -308,7 +359,7 @@ internal sealed class CommandLine
             error = "--file-output: the path is empty";
             return null;
         }
-        if (options.LokiEndpoint is null && FirstGiven(result, _lokiLabels, _lokiTenant, _lokiQueue) is { } lokiOption)
+        if (options.LokiEndpoint is null && FirstGiven(result, _lokiLabels, _lokiTenant, _lokiRootPidLabel, _lokiQueue) is { } lokiOption)
         {
             error = $"{lokiOption.Name} needs --loki-endpoint";
             return null;
@@ -323,9 +374,34 @@ internal sealed class CommandLine
             error = $"{(options.ApiTokenFile is not null ? "--api-token-file" : "--rest-address")}: the REST API is off; enable it with --rest-port PORT or --rest-socket PATH";
             return null;
         }
-        if (options.Pids.Count == 0 && options.Command.Count == 0 && !options.AcceptsRegistrations)
+        if (options.StateFile is { Length: 0 })
         {
-            error = "nothing to trace: give -p PID, a command after --, or --rest-port PORT (or --rest-socket PATH) to register processes at run time";
+            error = "--state-file: the path is empty";
+            return null;
+        }
+        if (Given(result, _restSocketMode) && options.RestSocket is null)
+        {
+            error = "--rest-socket-mode needs --rest-socket";
+            return null;
+        }
+        if (Given(result, _fileMode) && options.FileOutput is null)
+        {
+            error = "--file-mode needs --file-output";
+            return null;
+        }
+        if (options.RestPort > 0 && !IPAddress.IsLoopback(options.RestAddress) && options.ApiTokenFile is null)
+        {
+            error = $"--rest-address {options.RestAddress}: callers from other hosts cannot be identified; a non-loopback address needs --api-token-file";
+            return null;
+        }
+        if (options.Cgroups.FirstOrDefault(c => c.Length == 0) is not null)
+        {
+            error = "--cgroup: the path is empty";
+            return null;
+        }
+        if (options.Pids.Count == 0 && options.Cgroups.Count == 0 && options.Command.Count == 0 && !options.AcceptsRegistrations)
+        {
+            error = "nothing to trace: give -p PID, --cgroup PATH, a command after --, or --rest-port PORT (or --rest-socket PATH) to register processes at run time";
             return null;
         }
         return options;
@@ -390,6 +466,26 @@ internal sealed class CommandLine
             return null;
         }
         return path;
+    }
+
+    /// <summary>An octal permission mode with the owner's read and write, nothing executable or special.</summary>
+    private static UnixFileMode ParseMode(ArgumentResult result)
+    {
+        const int ownerReadWrite = 0b110_000_000, readWriteOnly = 0b110_110_110;
+        var token = Single(result);
+        try
+        {
+            var mode = token.Length is > 0 and <= 4 ? Convert.ToInt32(token, 8) : -1;
+            if ((mode & ownerReadWrite) == ownerReadWrite && (mode & ~readWriteOnly) == 0)
+            {
+                return (UnixFileMode)mode;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+        result.AddError($"{OptionName(result)}: '{token}' is not a mode from 0600 to 0666 (octal, with the owner's read and write, no execute bits)");
+        return TracerOptions.Defaults.OwnerOnly;
     }
 
     private static int[] ParseFdList(ArgumentResult result)

@@ -4,6 +4,8 @@ namespace WriteTracer.Cli;
 internal sealed record TracerOptions
 {
     public IReadOnlyList<int> Pids { get; init; } = [];
+    /// <summary>--cgroup PATHs, as given: the cgroup registry resolves them.</summary>
+    public IReadOnlyList<string> Cgroups { get; init; } = [];
     public IReadOnlyList<int> FileDescriptors { get; init; } = [];
     public string? FileOutput { get; init; }
     public int MaxRecordsPerFile { get; init; } = Defaults.MaxRecordsPerFile;
@@ -12,7 +14,11 @@ internal sealed record TracerOptions
     /// <summary>--loki-label NAME=VALUE pairs, validated against Loki's label rules.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> LokiLabels { get; init; } = [];
     public string? LokiTenant { get; init; }
+    /// <summary>root_pid as a stream label rather than as structured metadata.</summary>
+    public bool LokiRootPidLabel { get; init; }
     public int LokiQueueEvents { get; init; } = Defaults.LokiQueueEvents;
+    /// <summary>How long a stop waits for the sinks to deliver what they hold.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(Defaults.ShutdownTimeoutSeconds);
     public TimeSpan TrackingInterval { get; init; } = TimeSpan.FromSeconds(Defaults.TrackingIntervalSeconds);
     public int MetricsPort { get; init; } = Defaults.MetricsPort;
     public System.Net.IPAddress MetricsAddress { get; init; } = System.Net.IPAddress.Any;
@@ -22,6 +28,11 @@ internal sealed record TracerOptions
     public string? RestSocket { get; init; }
     /// <summary>A file holding the bearer token every REST request must present; null when none.</summary>
     public string? ApiTokenFile { get; init; }
+    /// <summary>The registry's file (--state-file); null when registrations are not kept across runs.</summary>
+    public string? StateFile { get; init; }
+    public UnixFileMode RestSocketMode { get; init; } = Defaults.OwnerOnly;
+    /// <summary>The mode of the --file-output file and its backups, set whatever the umask.</summary>
+    public UnixFileMode FileMode { get; init; } = Defaults.OwnerOnly;
     public bool NoStdout { get; init; }
     /// <summary>The format of stdout and the file; Loki always gets JSON.</summary>
     public Events.EventFormat Format { get; init; } = Events.EventFormat.Json;
@@ -48,10 +59,12 @@ internal sealed record TracerOptions
         public const double TrackingIntervalSeconds = 5;
         public const int MetricsPort = 2112;
         public const int LokiQueueEvents = 100_000;
+        public const int ShutdownTimeoutSeconds = 30;
         public const int CaptureBytes = 256;
         public const int RingBufferMegabytes = 8;
         public const int MaxTrackedProcesses = 65536;
         public static readonly IReadOnlyList<Bpf.WriteSyscall> Syscalls = [Bpf.WriteSyscall.Write];
         public static readonly System.Net.IPAddress RestAddress = System.Net.IPAddress.Loopback;
+        public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     }
 }

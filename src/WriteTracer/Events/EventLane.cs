@@ -28,13 +28,13 @@ internal sealed class EventLane
 
     public EventFormat Format { get; }
 
-    public void Add(in WriteEvent header, ReadOnlySpan<byte> data, ReadOnlySpan<byte> fdPath, long unixNanoseconds)
+    public void Add(in WriteEvent header, ReadOnlySpan<byte> data, ReadOnlySpan<byte> fdPath, ReadOnlySpan<byte> cgroup, long unixNanoseconds)
     {
         if (_batch.FreeSpace.Length < _maxLineLength || _batch.IsFull)
         {
             Flush();
         }
-        var length = _formatter.Format(header, data, unixNanoseconds, _batch.FreeSpace, fdPath);
+        var length = _formatter.Format(header, data, unixNanoseconds, _batch.FreeSpace, fdPath, cgroup);
         _batch.Commit(length, header.RootPid, unixNanoseconds, _formatter.TerminatorLength);
     }
 

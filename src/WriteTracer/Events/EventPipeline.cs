@@ -1,4 +1,5 @@
 using WriteTracer.Bpf;
+using WriteTracer.Tracking;
 
 namespace WriteTracer.Events;
 
@@ -15,6 +16,7 @@ internal sealed class EventPipeline : IRecordConsumer
     private readonly WallClock _clock;
     private readonly EventLane[] _lanes;
     private readonly FdPathResolver? _fdPaths;
+    private readonly CgroupNames? _cgroups;
     private long _captured;
     private long _capturedBytes;
     private long _malformed;
@@ -24,12 +26,14 @@ internal sealed class EventPipeline : IRecordConsumer
     /// <param name="formats">The formats to write every event in, each once (none: events are only counted).</param>
     /// <param name="fdPaths">Names each event's fd (--resolve-fds); null leaves events without a path.</param>
     /// <param name="nameSyscalls">More than write(2) is traced (--syscalls): JSON events name their syscall.</param>
+    /// <param name="cgroups">Names the registered cgroup of events of cgroup members.</param>
     public EventPipeline(WallClock clock, IBatchPublisher publisher, IReadOnlyList<EventFormat> formats, int captureBytes,
         FdPathResolver? fdPaths = null, int maxEventsPerBatch = DefaultMaxEventsPerBatch, int minBatchBytes = DefaultMinBatchBytes,
-        bool nameSyscalls = false)
+        bool nameSyscalls = false, CgroupNames? cgroups = null)
     {
         _clock = clock;
         _fdPaths = fdPaths;
+        _cgroups = cgroups;
         _lanes = [.. formats.Select(format =>
             new EventLane(format, publisher, captureBytes, fdPaths is not null, maxEventsPerBatch, minBatchBytes, nameSyscalls))];
     }
@@ -55,9 +59,10 @@ internal sealed class EventPipeline : IRecordConsumer
         }
         var unixNs = _clock.ToUnixNanoseconds(header.TimestampNs);
         var fdPath = _fdPaths is null || _lanes.Length == 0 ? default : _fdPaths.Resolve(header);
+        var cgroup = header.CgroupRoot && _cgroups is not null ? _cgroups.Utf8Of(header.RootPid) : default;
         foreach (var lane in _lanes)
         {
-            lane.Add(header, data, fdPath, unixNs);
+            lane.Add(header, data, fdPath, cgroup, unixNs);
         }
         Volatile.Write(ref _captured, _captured + 1);
         ref var bySyscall = ref _capturedBySyscall[(int)header.Syscall];

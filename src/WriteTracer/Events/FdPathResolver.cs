@@ -111,7 +111,7 @@ internal sealed unsafe class FdPathResolver(int capacity = FdPathResolver.Defaul
             Utf8.TryWrite(link, $"/proc/{e.Pid}/fd/{e.Fd}\0", out _);
             path = ReadLink(link, identity);
         }
-        if (path is null && e.RootPid != e.Pid)
+        if (path is null && e.RootPid != e.Pid && !e.CgroupRoot)
         {
             Utf8.TryWrite(link, $"/proc/{e.RootPid}/fd/{e.Fd}\0", out _);
             path = ReadLink(link, identity);

@@ -17,10 +17,11 @@ internal interface IEventFormatter
     /// <summary>
     /// Writes the line and its terminator into destination, sized for <see cref="MaxLength"/>;
     /// returns the length without the terminator. fdPath, when not empty, names the fd
-    /// (--resolve-fds, <see cref="FdPathResolver"/>).
+    /// (--resolve-fds, <see cref="FdPathResolver"/>); cgroup names the registered cgroup
+    /// of an event with <see cref="WriteEvent.CgroupRoot"/> (at most <see cref="Tracking.CgroupNames.MaxNameBytes"/>).
     /// </summary>
     int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination,
-        ReadOnlySpan<byte> fdPath = default);
+        ReadOnlySpan<byte> fdPath = default, ReadOnlySpan<byte> cgroup = default);
 
     /// <param name="nameSyscalls">More than write(2) is traced (--syscalls): JSON events name their syscall.</param>
     static IEventFormatter Create(EventFormat format, bool nameSyscalls) => format switch

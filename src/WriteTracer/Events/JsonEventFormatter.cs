@@ -16,7 +16,7 @@ internal sealed class JsonEventFormatter(bool nameSyscalls = false) : IEventForm
 
     /// <summary>The longest line (newline included) an event with this much captured data, and maybe an fd_path, can produce.</summary>
     public static int MaxLength(int captureBytes, bool withFdPath = false) =>
-        512 + Math.Max(captureBytes * 6, Base64.GetMaxEncodedToUtf8Length(captureBytes))
+        512 + 16 + 6 * Tracking.CgroupNames.MaxNameBytes + Math.Max(captureBytes * 6, Base64.GetMaxEncodedToUtf8Length(captureBytes))
         + (withFdPath ? 16 + 6 * FdPathResolver.MaxPathBytes : 0);
 
     int IEventFormatter.MaxLength(int captureBytes, bool withFdPath) => MaxLength(captureBytes, withFdPath);
@@ -24,7 +24,7 @@ internal sealed class JsonEventFormatter(bool nameSyscalls = false) : IEventForm
     public int TerminatorLength => 1;
 
     public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination,
-        ReadOnlySpan<byte> fdPath = default)
+        ReadOnlySpan<byte> fdPath = default, ReadOnlySpan<byte> cgroup = default)
     {
         var w = new Utf8Writer(destination);
         w.Raw("{\"time\":\""u8);
@@ -33,8 +33,17 @@ internal sealed class JsonEventFormatter(bool nameSyscalls = false) : IEventForm
         w.Number(e.Pid);
         w.Raw(",\"tid\":"u8);
         w.Number(e.Tid);
-        w.Raw(",\"root_pid\":"u8);
-        w.Number(e.RootPid);
+        if (e.CgroupRoot)
+        {
+            w.Raw(",\"cgroup\":\""u8);
+            w.JsonEscapedLenient(cgroup);
+            w.Byte((byte)'"');
+        }
+        else
+        {
+            w.Raw(",\"root_pid\":"u8);
+            w.Number(e.RootPid);
+        }
         w.Raw(",\"comm\":\""u8);
         w.Raw(_comm.Of(e));
         if (nameSyscalls)

@@ -15,7 +15,7 @@ internal sealed class RawEventFormatter : IEventFormatter
     public int MaxLength(int captureBytes, bool withFdPath) => captureBytes;
 
     public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination,
-        ReadOnlySpan<byte> fdPath = default)
+        ReadOnlySpan<byte> fdPath = default, ReadOnlySpan<byte> cgroup = default)
     {
         data.CopyTo(destination);
         return data.Length;

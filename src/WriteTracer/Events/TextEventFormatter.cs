@@ -7,7 +7,8 @@ namespace WriteTracer.Events;
 /// <c>strace -tt</c>:
 /// <code>05:18:40.123456 python3[1234/1236] fd=1 6 "hello\n"</code>
 /// local time with microseconds, comm[pid/tid], " root=R" when the registered process R
-/// is another one, the syscall when it is not write (writev, pwrite64, …), the fd (followed by its path in angle brackets with --resolve-fds, as
+/// is another one (" cg=/PATH" for a process traced as a member of a registered cgroup), the syscall when it is not
+/// write (writev, pwrite64, …), the fd (followed by its path in angle brackets with --resolve-fds, as
 /// <c>strace -y</c> shows it: fd=1&lt;/var/log/app.log&gt;), the size asked to write, the captured bytes C-escaped in quotes
 /// (<see cref="Utf8Writer.CEscaped"/>), then "..." when the size exceeds what was
 /// captured, " iov=N" with the number of buffers of the vector calls, " off=N" with the
@@ -26,14 +27,14 @@ internal sealed class TextEventFormatter : IEventFormatter
     /// <summary>The longest line (newline included) an event with this much captured data can produce.</summary>
     public static int MaxLength(int captureBytes, bool withFdPath = false) =>
         256 + Utf8Writer.MaxCEscapedBytesPerByte *
-        (captureBytes + WriteEvent.CommLength + (withFdPath ? FdPathResolver.MaxPathBytes : 0));
+        (captureBytes + WriteEvent.CommLength + Tracking.CgroupNames.MaxNameBytes + (withFdPath ? FdPathResolver.MaxPathBytes : 0));
 
     int IEventFormatter.MaxLength(int captureBytes, bool withFdPath) => MaxLength(captureBytes, withFdPath);
 
     public int TerminatorLength => 1;
 
     public int Format(in WriteEvent e, ReadOnlySpan<byte> data, long unixNanoseconds, Span<byte> destination,
-        ReadOnlySpan<byte> fdPath = default)
+        ReadOnlySpan<byte> fdPath = default, ReadOnlySpan<byte> cgroup = default)
     {
         var w = new Utf8Writer(destination);
         _timestamps.Write(unixNanoseconds, ref w);
@@ -44,7 +45,12 @@ internal sealed class TextEventFormatter : IEventFormatter
         w.Byte((byte)'/');
         w.Number(e.Tid);
         w.Byte((byte)']');
-        if (e.RootPid != e.Pid)
+        if (e.CgroupRoot)
+        {
+            w.Raw(" cg="u8);
+            w.CEscaped(cgroup);
+        }
+        else if (e.RootPid != e.Pid)
         {
             w.Raw(" root="u8);
             w.Number(e.RootPid);

@@ -23,11 +23,14 @@ internal sealed class WallClock
     {
         // Bracket the wall-clock read with two monotonic reads and use their midpoint.
         var before = Stopwatch.GetTimestamp();
-        var wallNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+        var wallNs = UtcNowNanoseconds();
         var after = Stopwatch.GetTimestamp();
         var monotonicNs = (long)((before + (after - before) / 2) * NanosecondsPerTick);
         Volatile.Write(ref _offsetNs, wallNs - monotonicNs);
     }
 
     public long ToUnixNanoseconds(ulong monotonicNs) => (long)monotonicNs + OffsetNs;
+
+    /// <summary>The wall clock now, in nanoseconds since the Unix epoch (100 ns resolution).</summary>
+    public static long UtcNowNanoseconds() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
 }

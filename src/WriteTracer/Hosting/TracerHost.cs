@@ -14,15 +14,16 @@ namespace WriteTracer.Hosting;
 /// <summary>
 /// One run of the tracer: loads the kernel side, wires reader → formatter → sinks,
 /// registers what the command line names, and shuts down in the order that loses
-/// nothing: detach, drain the ring, flush the sinks.
+/// nothing: detach, drain the ring, let the sinks deliver (up to --shutdown-timeout).
 /// </summary>
 internal sealed class TracerHost
 {
-    private static readonly TimeSpan FlushDeadline = TimeSpan.FromSeconds(1.5);
-
     private readonly TracerOptions _options;
     private readonly CancellationTokenSource _stop = new();
+    /// <summary>A signal while stopping: end the wait for the sinks at once.</summary>
+    private readonly CancellationTokenSource _stopNow = new();
     private volatile bool _readerFailed;
+    private volatile bool _stopping;
     /// <summary>The command launched after --, while it may still run; signals are passed on to it.</summary>
     private volatile CommandLauncher? _launched;
 
@@ -34,25 +35,56 @@ internal sealed class TracerHost
     {
         Preflight.Run();
         using var bpf = LoadBpf();
-        var sinks = CreateSinks();
+        var cgroupNames = new CgroupNames();
+        var sinks = CreateSinks(cgroupNames);
         var fanOut = new SinkFanOut(sinks);
         var clock = new WallClock();
+        var proc = new ProcFs();
         var pipeline = new EventPipeline(clock, fanOut, fanOut.Formats, _options.CaptureBytes,
-            _options.ResolveFds ? new FdPathResolver() : null, nameSyscalls: _options.Syscalls.Any(s => s != WriteSyscall.Write));
+            _options.ResolveFds ? new FdPathResolver() : null, nameSyscalls: _options.Syscalls.Any(s => s != WriteSyscall.Write),
+            cgroups: cgroupNames);
         using var ring = new RingBuffer(bpf.EventsMapFd, bpf.EventsRingBytes);
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
-        var pids = new PidManager(bpf.Tracked, new ProcFs(), Environment.ProcessId,
-            tracing => { if (tracing) bpf.Attach(); else bpf.Detach(); });
+        var registry = _options.StateFile is null ? null : new RegistryFile(_options.StateFile);
+        var tracing = new TracingDemand(attach => { if (attach) bpf.Attach(); else bpf.Detach(); });
+        var pids = new PidManager(bpf.Tracked, proc, Environment.ProcessId, tracing.Register(),
+            rootsChanged: registry is null ? null : registry.Save, cgroups: cgroupNames);
+        var cgroups = new CgroupRegistry(CgroupHierarchy.FromMountInfo(), bpf.Tracked, bpf.TrackedCgroups, cgroupNames, proc,
+            Environment.ProcessId, tracing.Register(), cgroupsChanged: registry is null ? null : registry.SaveCgroups);
+        if (registry is not null)
+        {
+            var saved = registry.Load();
+            registry.SaveOrFail(saved); // an unwritable path stops the start-up here, before anything is traced
+            pids.Restore(saved.Roots);
+            cgroups.Restore(saved.Cgroups);
+        }
         await using var metrics = _options.MetricsPort == 0 ? null : await MetricsServer.StartAsync(
-            _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids, _options.Syscalls));
-        await using var api = _options.AcceptsRegistrations ? await RestApi.StartAsync(_options, pids) : null;
+            _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids, cgroups, _options.Syscalls));
+        await using var api = _options.AcceptsRegistrations ? await RestApi.StartAsync(_options, pids, cgroups) : null;
 
         foreach (var pid in _options.Pids)
         {
-            var registration = pids.Register(pid);
+            var registration = pids.Register(pid, Registrant.Operator);
+            if (registration.Status == RegistrationStatus.AlreadyRegistered && registry is not null)
+            {
+                continue; // restored from the state file
+            }
             if (registration.Status != RegistrationStatus.Registered)
             {
                 throw new StartupException(registration.Describe());
+            }
+            Log.Information("{Message}", registration.Describe());
+        }
+        foreach (var path in _options.Cgroups)
+        {
+            var registration = cgroups.Register(path, Registrant.Operator);
+            if (registration.Status == CgroupRegistrationStatus.AlreadyRegistered && registry is not null)
+            {
+                continue; // restored from the state file
+            }
+            if (registration.Status != CgroupRegistrationStatus.Registered)
+            {
+                throw new StartupException($"--cgroup {path}: {registration.Describe()}");
             }
             Log.Information("{Message}", registration.Describe());
         }
@@ -74,7 +106,7 @@ internal sealed class TracerHost
             bpf.Hook.ToString().ToLowerInvariant(), string.Join(",", _options.Syscalls.Select(s => s.Name())),
             Plural.Count(_options.CaptureBytes, "byte", "bytes"));
 
-        var exitCode = await SuperviseAsync(pids, launched);
+        var exitCode = await SuperviseAsync(pids, cgroups, launched);
 
         if (api is not null)
         {
@@ -83,8 +115,9 @@ internal sealed class TracerHost
         bpf.Detach();
         stopReader.Cancel();
         readerThread.Join();
-        fanOut.Complete(FlushDeadline);
-        LogSummary(pipeline, bpf, sinks);
+        _stopping = true;
+        fanOut.Complete(_options.ShutdownTimeout, _stopNow.Token);
+        Log.Information("{Summary}", RunSummary.Format(pipeline, bpf.ReadCounter, sinks));
         foreach (var sink in sinks)
         {
             sink.Dispose();
@@ -113,7 +146,7 @@ internal sealed class TracerHost
     /// it (<see cref="OnSignal"/>) and only its exit ends tracing: when the tracer must
     /// stop on its own, it stops the command and traces on until the command is gone.
     /// </summary>
-    private async Task<int> SuperviseAsync(PidManager pids, CommandLauncher? launched)
+    private async Task<int> SuperviseAsync(PidManager pids, CgroupRegistry cgroups, CommandLauncher? launched)
     {
         using var stopCommand = _stop.Token.Register(() => launched?.Stop("the tracer is stopping"));
         var commandExit = launched?.Process.WaitForExitAsync() ?? Task.Delay(Timeout.Infinite, _stop.Token);
@@ -131,7 +164,8 @@ internal sealed class TracerHost
             if (!stopTracking.IsCancellationRequested)
             {
                 pids.Reconcile();
-                if (pids.RootCount == 0 && launched is null && !_options.AcceptsRegistrations)
+                cgroups.Reconcile();
+                if (pids.RootCount == 0 && cgroups.Count == 0 && launched is null && !_options.AcceptsRegistrations)
                 {
                     Log.Information("every traced process has exited; stopping");
                     return 0;
@@ -154,7 +188,8 @@ internal sealed class TracerHost
                 Syscalls: _options.Syscalls,
                 Hook: _options.Attach,
                 CaptureAt: _options.CaptureAt,
-                ResolveFds: _options.ResolveFds));
+                ResolveFds: _options.ResolveFds,
+                FailPending: Environment.GetEnvironmentVariable(BpfOptions.FailPendingVariable) == "1"));
         }
         catch (BpfException e)
         {
@@ -162,7 +197,8 @@ internal sealed class TracerHost
         }
     }
 
-    private List<EventSink> CreateSinks() => SinkFactory.Create(_options, onStdoutClosed: () => _stop.Cancel());
+    private List<EventSink> CreateSinks(CgroupNames cgroupNames) =>
+        SinkFactory.Create(_options, cgroupNames, onStdoutClosed: () => _stop.Cancel());
 
     private CommandLauncher? Launch(PidManager pids)
     {
@@ -171,7 +207,7 @@ internal sealed class TracerHost
             return null;
         }
         var launcher = CommandLauncher.Start(_options.Command);
-        var registration = pids.Register(launcher.Pid);
+        var registration = pids.Register(launcher.Pid, Registrant.Operator);
         if (registration.Status != RegistrationStatus.Registered)
         {
             launcher.Dispose();
@@ -188,16 +224,13 @@ internal sealed class TracerHost
             command.Forward(context.Signal);
             return;
         }
+        if (_stopping || _stop.IsCancellationRequested)
+        {
+            Log.Information("{Signal} received while stopping; no longer waiting for the sinks", context.Signal);
+            _stopNow.Cancel();
+            return;
+        }
         Log.Information("{Signal} received; stopping", context.Signal);
         _stop.Cancel();
-    }
-
-    private static void LogSummary(EventPipeline pipeline, BpfTracer bpf, IReadOnlyList<EventSink> sinks)
-    {
-        var drops = string.Join(", ", sinks.Select(s => $"{s.Stage} {s.Dropped}"));
-        Log.Information(
-            "captured {Captured:l} ({Bytes:l}); dropped: kernel {Kernel}{Sinks}; unreadable buffers {ReadFailed}",
-            Plural.Count(pipeline.Captured, "write", "writes"), Plural.Count(pipeline.CapturedBytes, "byte", "bytes"), bpf.ReadCounter(BpfCounter.RingBufferFull),
-            drops.Length > 0 ? ", " + drops : "", bpf.ReadCounter(BpfCounter.ReadFailed));
     }
 }

@@ -40,6 +40,31 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
         internal static partial int FChmod(SafeHandle fd, uint mode);
 
+        /// <summary>The effective uid: who registered what the command line names (Environment says only whether it is 0).</summary>
+        [LibraryImport(Library, EntryPoint = "geteuid")]
+        internal static partial uint GetEUid();
+
+        [LibraryImport(Library, EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        internal static partial int Chmod(string path, uint mode);
+
+        /// <summary>fchmod, an IOException naming path when it fails: the umask-proof way to give a file its mode.</summary>
+        internal static void SetMode(SafeHandle fd, UnixFileMode mode, string path)
+        {
+            if (FChmod(fd, (uint)mode) != 0)
+            {
+                throw new IOException($"cannot set the mode of '{path}': {ErrorText(Marshal.GetLastPInvokeError())}");
+            }
+        }
+
+        /// <summary>chmod, an IOException when it fails.</summary>
+        internal static void SetMode(string path, UnixFileMode mode)
+        {
+            if (Chmod(path, (uint)mode) != 0)
+            {
+                throw new IOException($"cannot set the mode of '{path}': {ErrorText(Marshal.GetLastPInvokeError())}");
+            }
+        }
+
         [LibraryImport(Library, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         internal static partial int StatX(int directoryFd, string path, int flags, uint mask, out StatX buffer);
 
@@ -99,12 +124,12 @@ internal static partial class Interop
         /// </summary>
         internal static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 
-        /// <summary>statx: relative to the working directory; do not follow a final symlink; the file type; its permissions; its inode number.</summary>
+        /// <summary>statx: relative to the working directory; do not follow a final symlink; the file type; its permissions; its owner; its inode number.</summary>
         internal const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
-        internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2, STATX_INO = 0x100;
+        internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2, STATX_UID = 0x8, STATX_INO = 0x100;
 
         /// <summary>st_mode file types.</summary>
-        internal const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFSOCK = 0xC000;
+        internal const int S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFSOCK = 0xC000;
 
         internal const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, E2BIG = 7, ENOMEM = 12, EACCES = 13, EEXIST = 17, ENOSPC = 28;
     }

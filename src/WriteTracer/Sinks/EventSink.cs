@@ -6,12 +6,13 @@ namespace WriteTracer.Sinks;
 /// <summary>
 /// A destination for events with its own bounded queue and worker thread, so a slow
 /// or failing sink never blocks the ring-buffer reader or the other sinks. Every
-/// event handed to a sink ends up counted exactly once: delivered or dropped.
+/// event handed to a sink ends up counted exactly once: delivered, dropped, or (sent
+/// but never answered before the shutdown timeout) unconfirmed.
 /// </summary>
 internal abstract class EventSink : IDisposable
 {
-    /// <summary>Share of the completion deadline a sink may spend before it must stop trying to deliver.</summary>
-    private const double FlushShareOfDeadline = 0.8;
+    /// <summary>How long a worker told to stop delivering gets to account for what it holds.</summary>
+    private static readonly TimeSpan AccountingGrace = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Formatted bytes a sink may hold queued, besides its capacity in events: with large
@@ -28,12 +29,15 @@ internal abstract class EventSink : IDisposable
     private readonly TimeSpan _idleInterval;
     private readonly Thread _worker;
     private readonly CancellationTokenSource _flushDeadline = new();
+    private readonly ManualResetEventSlim _finished = new();
     private EventBatchPool? _coalescingPool;
     private EventBatch? _coalescing;
     private long _queuedEvents;
     private long _queuedBytes;
+    private long _received;
     private long _delivered;
     private long _dropped;
+    private long _unconfirmed;
     private bool _completing;
 
     protected EventSink(string stage, long capacityEvents, TimeSpan idleInterval, EventFormat format)
@@ -55,13 +59,25 @@ internal abstract class EventSink : IDisposable
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
+    /// <summary>Events sent but never answered (a push cut off by the shutdown timeout): perhaps stored, perhaps not.</summary>
+    public long Unconfirmed => Interlocked.Read(ref _unconfirmed);
+
+    /// <summary>Events handed to the sink and not yet counted as delivered, dropped or unconfirmed.</summary>
+    public long InFlight => Interlocked.Read(ref _received) - Delivered - Dropped - Unconfirmed;
+
+    /// <summary>
+    /// Told, for every batch the worker takes from the queue, how many seconds have passed since
+    /// the kernel's timestamp of its oldest event. Set before <see cref="Start"/>.
+    /// </summary>
+    public Action<double>? BatchDelayObserver { get; set; }
+
     /// <summary>Events waiting in the queue.</summary>
     public long QueuedEvents
     {
         get { lock (_gate) return _queuedEvents; }
     }
 
-    /// <summary>Cancelled shortly before the completion deadline: stop delivering and count the rest as dropped.</summary>
+    /// <summary>Cancelled when the shutdown timeout passes (or a second signal cuts it short): stop delivering and account for the rest.</summary>
     protected CancellationToken FlushDeadline => _flushDeadline.Token;
 
     public void Start() => _worker.Start();
@@ -73,6 +89,7 @@ internal abstract class EventSink : IDisposable
     /// </summary>
     public void Offer(EventBatch batch)
     {
+        Interlocked.Add(ref _received, batch.Count);
         lock (_gate)
         {
             if (!_completing && (_queuedEvents == 0 ||
@@ -88,18 +105,35 @@ internal abstract class EventSink : IDisposable
         CountDropped(batch.Count);
     }
 
-    /// <summary>Stops accepting events, writes what is queued and flushes, within the deadline.</summary>
-    public void Complete(TimeSpan deadline)
+    /// <summary>
+    /// Stops accepting events and delivers what is queued. Once the timeout passes, or stopNow is
+    /// cancelled, the worker is told to stop delivering (<see cref="FlushDeadline"/>) and given a
+    /// moment to account for what it holds; what it still has not taken is counted as dropped.
+    /// </summary>
+    public void Complete(TimeSpan timeout, CancellationToken stopNow = default)
     {
         lock (_gate)
         {
             _completing = true;
-            _flushDeadline.CancelAfter(deadline * FlushShareOfDeadline);
             Monitor.Pulse(_gate);
         }
-        if (!_worker.Join(deadline))
+        bool finished;
+        try
         {
-            Log.Warning("{Stage} sink did not finish within {Deadline}; its queued events are counted as dropped", Stage, deadline);
+            finished = _finished.Wait(timeout, stopNow);
+        }
+        catch (OperationCanceledException)
+        {
+            finished = false;
+        }
+        if (finished)
+        {
+            return;
+        }
+        _flushDeadline.Cancel();
+        if (!_finished.Wait(AccountingGrace))
+        {
+            Log.Warning("{Stage} sink did not stop within {Grace}; its queued events are counted as dropped", Stage, AccountingGrace);
             lock (_gate)
             {
                 while (_queue.TryDequeue(out var batch))
@@ -139,6 +173,8 @@ internal abstract class EventSink : IDisposable
     protected void CountDelivered(long events) => Interlocked.Add(ref _delivered, events);
 
     protected void CountDropped(long events) => Interlocked.Add(ref _dropped, events);
+
+    protected void CountUnconfirmed(long events) => Interlocked.Add(ref _unconfirmed, events);
 
     /// <summary>
     /// Shares the batch with the queue. Once the sink is several batches behind, a
@@ -198,6 +234,7 @@ internal abstract class EventSink : IDisposable
                 Guard(OnIdle);
                 continue;
             }
+            ObserveDelay(batch);
             try
             {
                 Write(batch);
@@ -214,6 +251,16 @@ internal abstract class EventSink : IDisposable
             }
         }
         Guard(OnCompleted);
+        _finished.Set();
+    }
+
+    private void ObserveDelay(EventBatch batch)
+    {
+        if (BatchDelayObserver is { } observe && batch.Count > 0)
+        {
+            // A wall clock stepped back makes a negative delay: no delay is the truth closest to it.
+            observe(Math.Max(0, WallClock.UtcNowNanoseconds() - batch.Entries[0].UnixNanoseconds) / 1e9);
+        }
     }
 
     private void Guard(Action action)

@@ -10,7 +10,8 @@ namespace WriteTracer.Sinks;
 /// backup, PATH.M the oldest, older ones are deleted. A file always ends on a record
 /// boundary: when a write fails (disk full, I/O error) the part of it that reached
 /// the file is cut off, its events are counted as dropped, and writing resumes as
-/// soon as the disk takes data again.
+/// soon as the disk takes data again. Every file is given the mode asked for (0600 by
+/// default) whatever the umask: events hold whatever the traced processes write.
 /// </summary>
 internal sealed class RotatingFileSink : EventSink
 {
@@ -18,6 +19,7 @@ internal sealed class RotatingFileSink : EventSink
     private readonly int _recordsPerFile;
     private readonly int _maxBackups;
     private readonly SinkFailureLog _failures;
+    private readonly UnixFileMode _mode;
     private SafeFileHandle? _file;
     /// <summary>Bytes of whole records in the current file: where the next write goes.</summary>
     private long _length;
@@ -26,17 +28,20 @@ internal sealed class RotatingFileSink : EventSink
     private bool _tornTail;
 
     /// <param name="maxBackups">Rotated files kept; 0 keeps all.</param>
+    /// <param name="mode">The permissions of the file and its backups (--file-mode).</param>
     /// <exception cref="StartupException">The path cannot be written.</exception>
-    public RotatingFileSink(string path, int recordsPerFile, int maxBackups, long capacityEvents, EventFormat format = EventFormat.Json)
+    public RotatingFileSink(string path, int recordsPerFile, int maxBackups, long capacityEvents, EventFormat format = EventFormat.Json,
+        UnixFileMode mode = Cli.TracerOptions.Defaults.OwnerOnly)
         : base("file", capacityEvents, TimeSpan.FromSeconds(1), format)
     {
+        _mode = mode;
         ArgumentOutOfRangeException.ThrowIfLessThan(recordsPerFile, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(maxBackups);
         _path = Path.GetFullPath(path);
         _recordsPerFile = recordsPerFile;
         _maxBackups = maxBackups;
         _failures = new SinkFailureLog(Stage, SinkFailureLog.DefaultInterval);
-        CheckWritable(_path);
+        CheckWritable(_path, mode);
     }
 
     public string FilePath => _path;
@@ -75,7 +80,7 @@ internal sealed class RotatingFileSink : EventSink
         base.Dispose();
     }
 
-    private static void CheckWritable(string path)
+    private static void CheckWritable(string path, UnixFileMode mode)
     {
         if (Directory.Exists(path) || (File.Exists(path) && !IsRegularFile(path)))
         {
@@ -90,6 +95,7 @@ internal sealed class RotatingFileSink : EventSink
         {
             // Opening without truncating proves the path writable and changes nothing an earlier run left.
             using var probe = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            Interop.Libc.SetMode(probe, mode, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -147,6 +153,7 @@ internal sealed class RotatingFileSink : EventSink
                 ShiftBackups();
             }
             _file = File.OpenHandle(_path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            Interop.Libc.SetMode(_file, _mode, _path);
             _length = RandomAccess.GetLength(_file);
             _records = 0;
             _tornTail = false;
@@ -191,6 +198,8 @@ internal sealed class RotatingFileSink : EventSink
                 File.Delete(Backup(generation));
             }
         }
+        // A file left by an earlier run with another mode becomes a backup with this one.
+        Interop.Libc.SetMode(_path, _mode);
         File.Move(_path, Backup(1), overwrite: true);
     }
 

@@ -1,13 +1,17 @@
 namespace WriteTracer.Tracking;
 
 /// <summary>
-/// The kernel's set of tracked processes (TGID → root pid). An interface so the
-/// registry's logic is testable without BPF.
+/// The kernel's set of tracked processes (TGID → root: a registered pid, or a cgroup
+/// registration's id, see <see cref="CgroupNames"/>). An interface so the registries'
+/// logic is testable without BPF.
 /// </summary>
 internal interface ITrackedMap
 {
-    /// <summary>Adds pid unless present.</summary>
-    TrackedMapResult TryAdd(int pid, int rootPid);
+    /// <summary>
+    /// Adds pid unless present. unprivileged: the root was registered by a non-administrator,
+    /// so the kernel untracks the process at a privilege-gaining exec (the design, "tracked_process.flags").
+    /// </summary>
+    TrackedMapResult TryAdd(int pid, int rootPid, bool unprivileged);
 
     /// <summary>Removes pid; false when it was not present.</summary>
     bool Remove(int pid);
@@ -16,6 +20,33 @@ internal interface ITrackedMap
 
     /// <summary>A snapshot of every entry.</summary>
     IReadOnlyList<(int Pid, int RootPid)> Snapshot();
+}
+
+internal static class TrackedMapExtensions
+{
+    /// <summary>
+    /// Removes every entry of a root (a registered pid's tree, a cgroup registration's
+    /// members). A member forking meanwhile can add a child after the snapshot, so passes
+    /// repeat until none is left (reconciliation would catch a straggler too).
+    /// </summary>
+    public static void RemoveAll(this ITrackedMap map, int root)
+    {
+        for (var pass = 0; pass < 3; pass++)
+        {
+            var removed = 0;
+            foreach (var (pid, owner) in map.Snapshot())
+            {
+                if (owner == root && map.Remove(pid))
+                {
+                    removed++;
+                }
+            }
+            if (removed == 0)
+            {
+                return;
+            }
+        }
+    }
 }
 
 internal enum TrackedMapResult

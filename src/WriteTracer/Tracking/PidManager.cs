@@ -8,8 +8,10 @@ namespace WriteTracer.Tracking;
 /// roots and what they spawned before registration, removes trees on request, and
 /// every tracking interval reconciles: roots that exited or whose pid was reused
 /// are unregistered, dead entries removed, missed descendants added, counts updated.
+/// rootsChanged sees the registered roots after every change (the state file).
 /// </summary>
-internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Action<bool> setTracing, TimeProvider? time = null)
+internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Action<bool> setTracing, TimeProvider? time = null,
+    Action<IReadOnlyList<RootProcess>>? rootsChanged = null, CgroupNames? cgroups = null)
 {
     private readonly Dictionary<int, RootProcess> _roots = [];
     private readonly Lock _lock = new();
@@ -28,7 +30,11 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         get { lock (_lock) return _roots.Count; }
     }
 
-    public Registration Register(int pid)
+    /// <summary>
+    /// Registers pid for registrant. expectedStartTime, when given, is the process the
+    /// caller's permission was checked against: a pid reused since is not registered.
+    /// </summary>
+    public Registration Register(int pid, Registrant registrant, ulong? expectedStartTime = null)
     {
         if (pid <= 0)
         {
@@ -56,9 +62,9 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
             }
             if (TryGetLiveOwner(pid, registering: 0, out var owner))
             {
-                return new(RegistrationStatus.AlreadyTracked, pid, owner);
+                return Tracked(pid, owner);
             }
-            if (!proc.IsAlive(pid, out var stat))
+            if (!proc.IsAlive(pid, out var stat) || (expectedStartTime is { } expected && stat.StartTime != expected))
             {
                 return new(RegistrationStatus.NotFound, pid);
             }
@@ -69,20 +75,67 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
 
             // Hooks first, so whatever the process forks from now on is inherited in the kernel.
             setTracing(true);
-            var status = AddTree(pid, stat.StartTime);
+            var status = AddTree(pid, stat.StartTime, registrant);
             if (status != RegistrationStatus.Registered)
             {
                 // Everything under this pid goes, including children the kernel added at fork meanwhile.
-                RemoveTree(pid);
+                map.RemoveAll(pid);
                 UpdateTracing();
-                return new(status, pid, status == RegistrationStatus.AlreadyTracked && map.TryGetRoot(pid, out owner) ? owner : 0);
+                return status == RegistrationStatus.AlreadyTracked && map.TryGetRoot(pid, out owner) ? Tracked(pid, owner) : new(status, pid);
             }
 
-            var root = new RootProcess(pid, stat.StartTime, stat.Comm, _time.GetUtcNow());
+            var root = new RootProcess(pid, stat.StartTime, stat.Comm, _time.GetUtcNow(), registrant);
             _roots.Add(pid, root);
             Recount();
+            RootsChanged();
             return new(RegistrationStatus.Registered, pid, pid, root);
         }
+    }
+
+    /// <summary>
+    /// Registers again the roots a previous run saved that are still the same processes
+    /// (same start time), with their registrants and registration times; logs one line per
+    /// root restored or dropped.
+    /// </summary>
+    public void Restore(IEnumerable<RootProcess> saved)
+    {
+        lock (_lock)
+        {
+            foreach (var root in saved)
+            {
+                var outcome = RestoreOne(root);
+                Log.Information("state file: process {Pid} ({Comm}, registered by uid {Uid}): {Outcome}",
+                    root.Pid, root.Comm, root.Registrant.Uid, outcome);
+            }
+            UpdateTracing();
+            Recount();
+            RootsChanged();
+        }
+    }
+
+    private string RestoreOne(RootProcess root)
+    {
+        if (!proc.IsAlive(root.Pid, out var stat))
+        {
+            return "exited; dropped";
+        }
+        if (stat.StartTime != root.StartTime)
+        {
+            return $"exited, its pid now names another process ({stat.Comm}); dropped";
+        }
+        if (root.Pid == selfPid || _roots.ContainsKey(root.Pid))
+        {
+            return "already registered";
+        }
+        setTracing(true);
+        var status = AddTree(root.Pid, root.StartTime, root.Registrant);
+        if (status != RegistrationStatus.Registered)
+        {
+            map.RemoveAll(root.Pid);
+            return $"not restored: {new Registration(status, root.Pid).Describe()}";
+        }
+        _roots.Add(root.Pid, root);
+        return "restored with its descendants";
     }
 
     /// <summary>Unregisters a root and untracks its whole tree; null when pid is not a registered root.</summary>
@@ -94,9 +147,10 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
             {
                 return null;
             }
-            RemoveTree(pid);
+            map.RemoveAll(pid);
             UpdateTracing();
             Recount();
+            RootsChanged();
             return root;
         }
     }
@@ -122,7 +176,7 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
     {
         lock (_lock)
         {
-            return [.. _roots.Values.OrderBy(r => r.RegisteredAt).ThenBy(r => r.Pid)];
+            return OrderedRoots();
         }
     }
 
@@ -140,14 +194,15 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
             }
             foreach (var (pid, rootPid) in map.Snapshot())
             {
-                if (!_roots.ContainsKey(rootPid) || !proc.IsAlive(pid, out _))
+                // Members of cgroup registrations are the cgroup registry's to reconcile.
+                if (!CgroupNames.IsCgroupRegistration(rootPid) && (!_roots.ContainsKey(rootPid) || !proc.IsAlive(pid, out _)))
                 {
                     map.Remove(pid);
                 }
             }
             foreach (var root in _roots.Values)
             {
-                if (AddDescendants(root.Pid) == RegistrationStatus.MapFull)
+                if (AddDescendants(root.Pid, root.Registrant) == RegistrationStatus.MapFull)
                 {
                     Log.Warning("the tracked-process map is full: some descendants of {Pid} are not traced", root.Pid);
                 }
@@ -157,6 +212,11 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         }
     }
 
+    /// <summary>Already tracked under owner: a registered root's tree, or a registered cgroup.</summary>
+    private Registration Tracked(int pid, int owner) => CgroupNames.IsCgroupRegistration(owner)
+        ? new(RegistrationStatus.InCgroup, pid, owner, Cgroup: cgroups?.NameOf(owner))
+        : new(RegistrationStatus.AlreadyTracked, pid, owner);
+
     /// <summary>True while the root's pid still names the process that was registered (alive, same start time).</summary>
     private bool IsSameProcess(RootProcess root) => proc.IsAlive(root.Pid, out var stat) && stat.StartTime == root.StartTime;
 
@@ -164,13 +224,14 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
     {
         Log.Information("process {Pid} ({Comm}) exited; unregistered with its descendants", root.Pid, root.Comm);
         _roots.Remove(root.Pid);
-        RemoveTree(root.Pid);
+        map.RemoveAll(root.Pid);
+        RootsChanged();
     }
 
     /// <summary>Adds the root, checks it is still the same process, then adds its descendants.</summary>
-    private RegistrationStatus AddTree(int pid, ulong startTime)
+    private RegistrationStatus AddTree(int pid, ulong startTime, Registrant registrant)
     {
-        switch (map.TryAdd(pid, pid))
+        switch (map.TryAdd(pid, pid, !registrant.Administrator))
         {
             case TrackedMapResult.Full:
                 return RegistrationStatus.MapFull;
@@ -182,15 +243,17 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         {
             return RegistrationStatus.NotFound;
         }
-        return AddDescendants(pid);
+        return AddDescendants(pid, registrant);
     }
 
     /// <summary>
     /// Walks the tree below root in /proc and adds what the map lacks. Repeated until a
     /// walk adds nothing: a process forked before its parent entered the map is found
-    /// by the next walk. Other roots' subtrees and the tracer itself are left alone.
+    /// by the next walk. Other roots' subtrees and the tracer itself are left alone. Below
+    /// an unprivileged registration, a process its registrant may not trace (one the kernel
+    /// untracked at a privilege-gaining exec) is left alone with its subtree.
     /// </summary>
-    private RegistrationStatus AddDescendants(int rootPid)
+    private RegistrationStatus AddDescendants(int rootPid, Registrant registrant)
     {
         bool addedAny;
         do
@@ -216,11 +279,12 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
                     }
                     // A zombie stays listed by its parent until reaped, but the kernel already
                     // dropped it from the map; re-adding it would outlive the pid's reuse.
-                    if (!proc.IsAlive(child, out _))
+                    if (!proc.IsAlive(child, out _)
+                        || (!registrant.Administrator && !TracePermission.Allows(proc, registrant.Uid, child)))
                     {
                         continue;
                     }
-                    switch (map.TryAdd(child, rootPid))
+                    switch (map.TryAdd(child, rootPid, !registrant.Administrator))
                     {
                         case TrackedMapResult.Full:
                             return RegistrationStatus.MapFull;
@@ -248,7 +312,8 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         {
             return false;
         }
-        if (owner == registering || _roots.ContainsKey(owner))
+        // A cgroup registration's member is live while the cgroup registry keeps it.
+        if (owner == registering || _roots.ContainsKey(owner) || CgroupNames.IsCgroupRegistration(owner))
         {
             return true;
         }
@@ -257,31 +322,11 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         return false;
     }
 
-    /// <summary>
-    /// Removes every entry of root's tree. A member forking meanwhile can add a child
-    /// after the snapshot, so passes repeat until none is left (reconciliation would
-    /// catch a straggler too).
-    /// </summary>
-    private void RemoveTree(int rootPid)
-    {
-        for (var pass = 0; pass < 3; pass++)
-        {
-            var removed = 0;
-            foreach (var (pid, owner) in map.Snapshot())
-            {
-                if (owner == rootPid && map.Remove(pid))
-                {
-                    removed++;
-                }
-            }
-            if (removed == 0)
-            {
-                return;
-            }
-        }
-    }
-
     private void UpdateTracing() => setTracing(_roots.Count > 0);
+
+    private void RootsChanged() => rootsChanged?.Invoke(OrderedRoots());
+
+    private List<RootProcess> OrderedRoots() => [.. _roots.Values.OrderBy(r => r.RegisteredAt).ThenBy(r => r.Pid)];
 
     private void Recount()
     {

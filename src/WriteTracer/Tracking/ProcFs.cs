@@ -45,6 +45,73 @@ internal sealed class ProcFs(string root = "/proc")
         return false;
     }
 
+    /// <summary>False when the process does not exist (or vanished while being read).</summary>
+    public bool TryReadStatus(int pid, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProcessStatus? status)
+    {
+        status = null;
+        var text = TryReadText(Path.Combine(root, Number(pid), "status"));
+        return text is not null && ProcessStatus.TryParse(text, out status);
+    }
+
+    /// <summary>
+    /// The owner of /proc/PID: the process's effective uid while it is dumpable, root once
+    /// it is not (after a setuid or file-capability exec, or prctl(PR_SET_DUMPABLE, 0)),
+    /// which is how the kernel shows dumpability. False when the process is gone.
+    /// </summary>
+    public bool TryReadOwner(int pid, out int uid)
+    {
+        uid = -1;
+        if (Native.Interop.Libc.StatX(Native.Interop.Libc.AT_FDCWD, Path.Combine(root, Number(pid)), 0, Native.Interop.Libc.STATX_UID, out var stat) != 0)
+        {
+            return false;
+        }
+        uid = (int)stat.Uid;
+        return true;
+    }
+
+    /// <summary>The process's pid namespace ("pid:[INODE]"); null when it is gone or the link is not readable (another user's without CAP_SYS_PTRACE).</summary>
+    public string? PidNamespace(int pid)
+    {
+        try
+        {
+            return new FileInfo(Path.Combine(root, Number(pid), "ns", "pid")).LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A process holding the socket with this inode (socket:[INODE] among its fds); null when
+    /// none is found, or the holder's fds are not readable (another user's without CAP_SYS_PTRACE).
+    /// </summary>
+    public int? FindSocketHolder(ulong inode)
+    {
+        var target = $"socket:[{inode}]";
+        foreach (var pid in Processes())
+        {
+            try
+            {
+                foreach (var fd in Directory.EnumerateFileSystemEntries(Path.Combine(root, Number(pid), "fd")))
+                {
+                    if (new FileInfo(fd).LinkTarget == target)
+                    {
+                        return pid;
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone, or not ours to read.
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Every process id /proc lists.</summary>
+    public IReadOnlyList<int> Processes() => NumericEntries(root);
+
     /// <summary>The largest process id the kernel hands out (sys/kernel/pid_max); the kernel's limit when unreadable.</summary>
     public int PidMax() =>
         int.TryParse(TryReadText(Path.Combine(root, "sys", "kernel", "pid_max")), out var max) && max > 0 ? max : PidMaxLimit;
@@ -83,7 +150,7 @@ internal sealed class ProcFs(string root = "/proc")
     private List<int> ChildrenByScan(int pid)
     {
         var children = new List<int>();
-        foreach (var candidate in NumericEntries(root))
+        foreach (var candidate in Processes())
         {
             if (TryReadStat(candidate, out var stat) && stat.ParentPid == pid)
             {

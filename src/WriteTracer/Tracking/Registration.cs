@@ -15,13 +15,17 @@ internal enum RegistrationStatus
     AlreadyRegistered,
     /// <summary>Already traced as a descendant of another root (<see cref="Registration.RootPid"/>).</summary>
     AlreadyTracked,
+    /// <summary>Already traced as a member of a registered cgroup (<see cref="Registration.Cgroup"/>).</summary>
+    InCgroup,
     MapFull,
 }
 
 /// <summary>The outcome of registering a process.</summary>
 /// <param name="RootPid">The registered root tracking it (AlreadyRegistered, AlreadyTracked), or the process a thread id belongs to (Thread).</param>
 /// <param name="Limit">The kernel's pid_max, for OutOfRange.</param>
-internal readonly record struct Registration(RegistrationStatus Status, int Pid, int RootPid = 0, RootProcess? Root = null, int Limit = 0)
+/// <param name="Cgroup">The registered cgroup tracing it, for InCgroup.</param>
+internal readonly record struct Registration(RegistrationStatus Status, int Pid, int RootPid = 0, RootProcess? Root = null, int Limit = 0,
+    string? Cgroup = null)
 {
     public string Describe() => Status switch
     {
@@ -34,6 +38,7 @@ internal readonly record struct Registration(RegistrationStatus Status, int Pid,
         RegistrationStatus.NotFound => $"no such process: {Pid}",
         RegistrationStatus.AlreadyRegistered => $"process {Pid} is already registered",
         RegistrationStatus.AlreadyTracked => $"process {Pid} is already tracked as a descendant of registered process {RootPid}",
+        RegistrationStatus.InCgroup => $"process {Pid} is already tracked as a member of registered cgroup {Cgroup}",
         RegistrationStatus.MapFull => $"cannot track process {Pid}: the tracked-process map is full (--max-tracked-processes)",
         _ => Status.ToString(),
     };

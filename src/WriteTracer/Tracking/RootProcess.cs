@@ -1,7 +1,7 @@
 namespace WriteTracer.Tracking;
 
 /// <summary>A registered process: the root of a traced tree.</summary>
-internal sealed class RootProcess(int pid, ulong startTime, string comm, DateTimeOffset registeredAt)
+internal sealed class RootProcess(int pid, ulong startTime, string comm, DateTimeOffset registeredAt, Registrant registrant)
 {
     public int Pid => pid;
 
@@ -11,6 +11,8 @@ internal sealed class RootProcess(int pid, ulong startTime, string comm, DateTim
     public string Comm => comm;
 
     public DateTimeOffset RegisteredAt => registeredAt;
+
+    public Registrant Registrant => registrant;
 
     /// <summary>Processes of the tree in the tracked map (the root included), as of the last count.</summary>
     public int ProcessCount { get; internal set; }

@@ -17,12 +17,16 @@ namespace WriteTracer.EndToEnd.Infrastructure;
 /// Loki's push endpoint (POST /loki/api/v1/push) on 127.0.0.1, enforcing the contract
 /// as Loki does and rejecting with 400 what Loki would reject: Content-Type
 /// application/json, a gzip body (which the tracer promises), the shape
-/// {"streams":[{"stream":{labels},"values":[["&lt;ns&gt;","line"],…]}]}, timestamps as
+/// {"streams":[{"stream":{labels},"values":[["&lt;ns&gt;","line",{metadata}],…]}]}, timestamps as
 /// strings of integer nanoseconds within Loki's accepted window, label names by the
-/// Prometheus rule and not reserved (__…), 1 to 15 labels with non-empty values. It
-/// also checks the tracer's own promise that a stream's entries are in time order.
-/// Accepted entries are recorded; faults (500, 429 with Retry-After, slow answers,
-/// being stopped) are injected on demand.
+/// Prometheus rule and not reserved (__…), 1 to 15 labels with non-empty values, structured
+/// metadata (Loki 3.x) as an optional third element: an object of string values under
+/// label-rule names. Like Loki it limits the streams a tenant has (429 past
+/// <see cref="MaxStreams"/>), and like Loki before 3.0 or with allow_structured_metadata
+/// off it can refuse metadata (400, <see cref="RefuseStructuredMetadata"/>). It also checks
+/// the tracer's own promise that a stream's entries are in time order. Accepted entries
+/// are recorded; faults (500, 429 with Retry-After, slow answers, being stopped) are
+/// injected on demand.
 /// </summary>
 internal sealed partial class LokiReceiver : IAsyncDisposable
 {
@@ -34,6 +38,7 @@ internal sealed partial class LokiReceiver : IAsyncDisposable
     private readonly ConcurrentQueue<LokiFault> _faults = new();
     private readonly ConcurrentQueue<LokiEntry> _entries = new();
     private readonly ConcurrentQueue<LokiRequest> _requests = new();
+    private readonly HashSet<string> _streams = [];
     private WebApplication? _app;
 
     private LokiReceiver()
@@ -47,6 +52,12 @@ internal sealed partial class LokiReceiver : IAsyncDisposable
     /// <summary>Applied to every request after the queued faults are used up.</summary>
     public TimeSpan ResponseDelay { get; set; }
 
+    /// <summary>Streams (distinct label sets) accepted at most; a push that would add more is refused with 429, as Loki's max_global_streams_per_user does.</summary>
+    public int MaxStreams { get; set; } = 5000;
+
+    /// <summary>Refuse every push with structured metadata (400), as Loki does when it is not allowed.</summary>
+    public bool RefuseStructuredMetadata { get; set; }
+
     /// <summary>What was accepted (204), in order of arrival.</summary>
     public IReadOnlyList<LokiEntry> Entries => [.. _entries];
 
@@ -57,6 +68,20 @@ internal sealed partial class LokiReceiver : IAsyncDisposable
         var receiver = new LokiReceiver();
         await receiver.ListenAsync(0);
         return receiver;
+    }
+
+    /// <summary>Waits until at least this many entries were accepted (a failure guard, not a timing assertion).</summary>
+    public async Task WaitForEntriesAsync(int atLeast, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (_entries.Count < atLeast)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{_entries.Count} of {atLeast} entries at the receiver within {timeout}");
+            }
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>The next requests, one fault each, in order.</summary>
@@ -105,30 +130,51 @@ internal sealed partial class LokiReceiver : IAsyncDisposable
         using var buffered = new MemoryStream();
         await request.Body.CopyToAsync(buffered);
 
+        var aborted = request.HttpContext.RequestAborted;
         if (_faults.TryDequeue(out var fault))
         {
-            await Task.Delay(fault.Delay);
-            if (fault.Status is { } status)
+            await Task.Delay(fault.Delay, aborted);
+            if (fault.Status is { } injected)
             {
-                _requests.Enqueue(new LokiRequest(received, status, tenant, authorization, contentEncoding, 0, "injected"));
+                _requests.Enqueue(new LokiRequest(received, injected, tenant, authorization, contentEncoding, 0, "injected"));
                 if (fault.RetryAfter is { } retryAfter)
                 {
                     request.HttpContext.Response.Headers.RetryAfter = ((int)retryAfter.TotalSeconds).ToString();
                 }
-                return Results.Text($"injected failure {status}", statusCode: status);
+                return Results.Text($"injected failure {injected}", statusCode: injected);
             }
         }
         else if (ResponseDelay > TimeSpan.Zero)
         {
-            await Task.Delay(ResponseDelay);
+            // Until the client gives up: a receiver that never answers must not hold up its own shutdown.
+            await Task.Delay(ResponseDelay, aborted);
         }
 
         var entries = new List<LokiEntry>();
         var error = Validate(request.ContentType, contentEncoding, buffered.ToArray(), entries);
-        _requests.Enqueue(new LokiRequest(received, error is null ? 204 : 400, tenant, authorization, contentEncoding, entries.Count, error));
+        if (error is null && RefuseStructuredMetadata && entries.FirstOrDefault(e => e.Metadata.Count > 0) is { } withMetadata)
+        {
+            error = $"stream '{Selector(withMetadata.Labels)}' includes structured metadata, but this feature is disallowed. " +
+                "Please see `limits_config.structured_metadata` or contact your Loki administrator to enable it.";
+        }
+        var status = error is null ? 204 : 400;
+        lock (_streams)
+        {
+            var added = entries.Select(e => Selector(e.Labels)).Distinct().Where(s => !_streams.Contains(s)).ToList();
+            if (error is null && _streams.Count + added.Count > MaxStreams)
+            {
+                (status, error) = (429, "Maximum active stream limit exceeded, reduce the number of active streams " +
+                    $"(reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, limit: {MaxStreams}");
+            }
+            else if (error is null)
+            {
+                _streams.UnionWith(added);
+            }
+        }
+        _requests.Enqueue(new LokiRequest(received, status, tenant, authorization, contentEncoding, entries.Count, error));
         if (error is not null)
         {
-            return Results.Text(error, statusCode: 400);
+            return Results.Text(error, statusCode: status);
         }
         foreach (var entry in entries)
         {
@@ -212,10 +258,15 @@ internal sealed partial class LokiReceiver : IAsyncDisposable
         long previous = long.MinValue;
         foreach (var value in values.EnumerateArray())
         {
-            if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() != 2
+            if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() is not (2 or 3)
                 || value[0].ValueKind != JsonValueKind.String || value[1].ValueKind != JsonValueKind.String)
             {
-                return "an entry must be [\"<unix ns>\", \"<line>\"]";
+                return "an entry must be [\"<unix ns>\", \"<line>\"] or [\"<unix ns>\", \"<line>\", {structured metadata}]";
+            }
+            var metadata = new Dictionary<string, string>();
+            if (value.GetArrayLength() == 3 && StructuredMetadata(value[2], metadata) is { } metadataError)
+            {
+                return metadataError;
             }
             var text = value[0].GetString()!;
             if (!Digits().IsMatch(text) || !long.TryParse(text, out var ns))
@@ -237,10 +288,38 @@ internal sealed partial class LokiReceiver : IAsyncDisposable
             {
                 return "empty log line";
             }
-            entries.Add(new LokiEntry(labels, ns, line));
+            entries.Add(new LokiEntry(labels, ns, line, metadata));
         }
         return null;
     }
+
+    private static string? StructuredMetadata(JsonElement element, Dictionary<string, string> metadata)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return $"structured metadata must be an object, not {element.ValueKind}";
+        }
+        foreach (var pair in element.EnumerateObject())
+        {
+            if (!LabelName().IsMatch(pair.Name))
+            {
+                return $"invalid structured metadata name '{pair.Name}'";
+            }
+            if (pair.Value.ValueKind != JsonValueKind.String)
+            {
+                return $"structured metadata '{pair.Name}' needs a string value, not {pair.Value.ValueKind}";
+            }
+            if (!metadata.TryAdd(pair.Name, pair.Value.GetString()!))
+            {
+                return $"duplicate structured metadata name '{pair.Name}'";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A stream's identity, as LogQL writes it: {a="1", b="2"} with names sorted.</summary>
+    private static string Selector(IReadOnlyDictionary<string, string> labels) =>
+        "{" + string.Join(", ", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}=\"{l.Value}\"")) + "}";
 
     [GeneratedRegex("^[a-zA-Z_][a-zA-Z0-9_]*$")]
     private static partial Regex LabelName();
@@ -257,7 +336,9 @@ internal sealed record LokiFault(int? Status, TimeSpan Delay = default, TimeSpan
     public static LokiFault Slow(TimeSpan delay) => new(null, delay);
 }
 
-internal sealed record LokiEntry(IReadOnlyDictionary<string, string> Labels, long UnixNanoseconds, string Line);
+/// <param name="Metadata">The entry's structured metadata; empty when it had none.</param>
+internal sealed record LokiEntry(IReadOnlyDictionary<string, string> Labels, long UnixNanoseconds, string Line,
+    IReadOnlyDictionary<string, string> Metadata);
 
 /// <param name="ReceivedAt">Stopwatch timestamp of arrival.</param>
 internal sealed record LokiRequest(long ReceivedAt, int Status, string? Tenant, string? Authorization, string ContentEncoding,

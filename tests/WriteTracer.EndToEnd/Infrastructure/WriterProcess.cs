@@ -20,6 +20,35 @@ internal sealed class WriterProcess : IDisposable
     /// <summary>Starts writer -W with the given options; it writes nothing until <see cref="Release"/>.</summary>
     public static WriterProcess StartHeld(params string[] args) => StartHeldProgram(Repository.Writer, ["-W", .. args]);
 
+    /// <summary>Starts writer -W as the user nobody (setpriv executes it: the pid is the writer's).</summary>
+    public static WriterProcess StartHeldAsNobody(params string[] args)
+    {
+        var writer = StartHeldProgram("setpriv", [.. ApiClient.Nobody, Repository.Writer, "-W", .. args]);
+        // Until setpriv has executed the writer, the pid is root's.
+        var deadline = Stopwatch.StartNew();
+        while (ReadComm(writer.Pid) != "writer")
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30) || writer.Process.HasExited)
+            {
+                throw new InvalidOperationException($"setpriv {writer.Pid} did not execute the writer");
+            }
+            Thread.Sleep(5);
+        }
+        return writer;
+    }
+
+    private static string? ReadComm(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Starts a program that, like writer -W, waits for a line on stdin before it writes.</summary>
     public static WriterProcess StartHeldProgram(string program, IReadOnlyList<string> args)
     {

@@ -54,12 +54,12 @@ public sealed partial class KubernetesDaemonSetTests
     }
 
     [Fact]
-    public void Mounts_BTF_and_tracefs_from_the_host_and_every_mount_has_its_volume()
+    public void Mounts_BTF_tracefs_and_the_cgroup_hierarchy_from_the_host_and_every_mount_has_its_volume()
     {
         var volumes = Sequence(PodSpec, "volumes").Cast<YamlMappingNode>().ToDictionary(v => Text(v, "name"));
         var mounts = Sequence(Container, "volumeMounts").Cast<YamlMappingNode>().ToList();
         Assert.Equal(volumes.Keys.Order(), mounts.Select(m => Text(m, "name")).Order());
-        foreach (var path in new[] { "/sys/kernel/btf", "/sys/kernel/tracing" })
+        foreach (var path in new[] { "/sys/kernel/btf", "/sys/kernel/tracing", "/sys/fs/cgroup" })
         {
             var mount = Assert.Single(mounts, m => Text(m, "mountPath") == path);
             Assert.Equal(path, Text(volumes[Text(mount, "name")], "hostPath", "path"));

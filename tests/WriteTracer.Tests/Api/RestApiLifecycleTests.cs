@@ -20,9 +20,15 @@ public sealed class RestApiLifecycleTests : IDisposable
 {
     private readonly ProcFixture _proc = new();
     private readonly PidManager _pids;
+    private readonly CgroupRegistry _cgroups;
     private readonly string _dir = Directory.CreateTempSubdirectory("wt-api-").FullName;
 
-    public RestApiLifecycleTests() => _pids = new PidManager(new FakeTrackedMap(), _proc.ProcFs, Environment.ProcessId, _ => { });
+    public RestApiLifecycleTests()
+    {
+        var map = new FakeTrackedMap();
+        _pids = new PidManager(map, _proc.ProcFs, Environment.ProcessId, _ => { });
+        _cgroups = new CgroupRegistry(hierarchy: null, map, new FakeCgroupMap(), new CgroupNames(), _proc.ProcFs, Environment.ProcessId, _ => { });
+    }
 
     public void Dispose()
     {
@@ -34,7 +40,7 @@ public sealed class RestApiLifecycleTests : IDisposable
     public async Task Healthz_is_503_until_events_are_read_and_again_once_stopping()
     {
         var port = FreePort();
-        await using var api = await RestApi.StartAsync(new TracerOptions { RestPort = port }, _pids);
+        await using var api = await RestApi.StartAsync(new TracerOptions { RestPort = port }, _pids, _cgroups);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
         await AssertHealthAsync(http, HttpStatusCode.ServiceUnavailable,
@@ -58,7 +64,7 @@ public sealed class RestApiLifecycleTests : IDisposable
             stale.Bind(new UnixDomainSocketEndPoint(path)); // closed without unlink: what SIGKILL leaves
         }
 
-        await using var api = await RestApi.StartAsync(new TracerOptions { RestSocket = path }, _pids);
+        await using var api = await RestApi.StartAsync(new TracerOptions { RestSocket = path }, _pids, _cgroups);
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         using var http = UnixSocketClient(path);
@@ -71,20 +77,20 @@ public sealed class RestApiLifecycleTests : IDisposable
     public async Task A_live_socket_another_file_or_a_missing_directory_at_the_socket_path_is_an_error()
     {
         var path = Path.Combine(_dir, "api.sock");
-        await using (var first = await RestApi.StartAsync(new TracerOptions { RestSocket = path }, _pids))
+        await using (var first = await RestApi.StartAsync(new TracerOptions { RestSocket = path }, _pids, _cgroups))
         {
-            var busy = await Assert.ThrowsAsync<StartupException>(() => RestApi.StartAsync(new TracerOptions { RestSocket = path }, _pids));
+            var busy = await Assert.ThrowsAsync<StartupException>(() => RestApi.StartAsync(new TracerOptions { RestSocket = path }, _pids, _cgroups));
             Assert.Equal($"--rest-socket {path}: another process is listening on it", busy.Message);
             await first.StopAsync();
         }
 
         var missing = Path.Combine(_dir, "missing", "api.sock");
-        var noDirectory = await Assert.ThrowsAsync<StartupException>(() => RestApi.StartAsync(new TracerOptions { RestSocket = missing }, _pids));
+        var noDirectory = await Assert.ThrowsAsync<StartupException>(() => RestApi.StartAsync(new TracerOptions { RestSocket = missing }, _pids, _cgroups));
         Assert.Equal($"--rest-socket {missing}: the directory {Path.Combine(_dir, "missing")} does not exist", noDirectory.Message);
 
         var file = Path.Combine(_dir, "notes.txt");
         File.WriteAllText(file, "keep me");
-        var error = await Assert.ThrowsAsync<StartupException>(() => RestApi.StartAsync(new TracerOptions { RestSocket = file }, _pids));
+        var error = await Assert.ThrowsAsync<StartupException>(() => RestApi.StartAsync(new TracerOptions { RestSocket = file }, _pids, _cgroups));
         Assert.Equal($"--rest-socket {file}: the path exists and is not a socket", error.Message);
         Assert.Equal("keep me", File.ReadAllText(file));
     }
@@ -96,7 +102,7 @@ public sealed class RestApiLifecycleTests : IDisposable
         occupant.Start();
         var port = ((IPEndPoint)occupant.LocalEndpoint).Port;
 
-        var error = await Assert.ThrowsAsync<StartupException>(() => RestApi.StartAsync(new TracerOptions { RestPort = port }, _pids));
+        var error = await Assert.ThrowsAsync<StartupException>(() => RestApi.StartAsync(new TracerOptions { RestPort = port }, _pids, _cgroups));
 
         Assert.Equal($"--rest-port {port}: 127.0.0.1:{port} is already in use", error.Message);
     }

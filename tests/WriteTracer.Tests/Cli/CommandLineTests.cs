@@ -289,6 +289,21 @@ public class CommandLineTests
         Assert.Contains(named.Aliases.Append(named.Name), name => error.Contains(name, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Cgroups_are_repeatable_kept_as_given_and_enough_to_trace()
+    {
+        var options = Valid("--cgroup", "system.slice/nginx.service", "--cgroup", "/sys/fs/cgroup/kubepods.slice");
+
+        Assert.Equal(["system.slice/nginx.service", "/sys/fs/cgroup/kubepods.slice"], options.Cgroups);
+        Assert.Empty(options.Pids);
+    }
+
+    [Fact]
+    public void An_empty_cgroup_path_is_refused()
+    {
+        Assert.Equal("--cgroup: the path is empty", Invalid("--cgroup", ""));
+    }
+
     private static TracerOptions Valid(params string[] args)
     {
         var options = new CommandLine().Parse(args, out var result, out var error);

@@ -9,19 +9,20 @@ public sealed class EnvironmentOptionsTests
     /// <summary>Every option set to something other than its default, once by flag…</summary>
     private static readonly string[] Flags =
     [
-        "-p", "10", "-p", "20", "-f", "2,1", "-o", "/var/log/events.jsonl", "-n", "7", "--max-backups", "3",
+        "-p", "10", "-p", "20", "--cgroup", "system.slice/a.service", "--cgroup", "b", "-f", "2,1", "-o", "/var/log/events.jsonl", "-n", "7", "--max-backups", "3",
         "-l", "http://127.0.0.1:3100/loki/api/v1/push", "--loki-label", "env=prod", "--loki-label", "team=a",
-        "--loki-tenant", "tenant1", "--loki-queue-events", "5", "-i", "0.5", "--metrics-port", "0",
+        "--loki-tenant", "tenant1", "--loki-root-pid-label", "--loki-queue-events", "5", "--shutdown-timeout", "4", "-i", "0.5", "--metrics-port", "0",
         "--metrics-address", "127.0.0.1", "-r", "8080", "--rest-address", "::1", "--rest-socket", "/run/wt.sock",
         "--api-token-file", "/etc/wt.token", "-q", "--capture-bytes", "100", "--ring-buffer-mb", "16",
         "--max-tracked-processes", "9", "--attach", "fentry", "--capture-at", "exit", "--log-level", "debug",
-        "--format", "text", "--resolve-fds", "--syscalls", "pwritev2,write",
+        "--format", "text", "--resolve-fds", "--syscalls", "pwritev2,write", "--state-file", "/var/lib/wt.json", "--rest-socket-mode", "0666", "--file-mode", "0640",
     ];
 
     /// <summary>… and once by variable.</summary>
     private static readonly Dictionary<string, string> Variables = new()
     {
         ["WRITE_TRACER_PID"] = "10 20",
+        ["WRITE_TRACER_CGROUP"] = "system.slice/a.service b",
         ["WRITE_TRACER_FILE_DESCRIPTORS"] = "2,1",
         ["WRITE_TRACER_FILE_OUTPUT"] = "/var/log/events.jsonl",
         ["WRITE_TRACER_MAX_RECORDS_FILEOUTPUT"] = "7",
@@ -29,7 +30,9 @@ public sealed class EnvironmentOptionsTests
         ["WRITE_TRACER_LOKI_ENDPOINT"] = "http://127.0.0.1:3100/loki/api/v1/push",
         ["WRITE_TRACER_LOKI_LABEL"] = "env=prod team=a",
         ["WRITE_TRACER_LOKI_TENANT"] = "tenant1",
+        ["WRITE_TRACER_LOKI_ROOT_PID_LABEL"] = "yes",
         ["WRITE_TRACER_LOKI_QUEUE_EVENTS"] = "5",
+        ["WRITE_TRACER_SHUTDOWN_TIMEOUT"] = "4",
         ["WRITE_TRACER_TRACKING_INTERVAL"] = "0.5",
         ["WRITE_TRACER_METRICS_PORT"] = "0",
         ["WRITE_TRACER_METRICS_ADDRESS"] = "127.0.0.1",
@@ -47,6 +50,9 @@ public sealed class EnvironmentOptionsTests
         ["WRITE_TRACER_FORMAT"] = "text",
         ["WRITE_TRACER_RESOLVE_FDS"] = "yes",
         ["WRITE_TRACER_SYSCALLS"] = "pwritev2,write",
+        ["WRITE_TRACER_STATE_FILE"] = "/var/lib/wt.json",
+        ["WRITE_TRACER_REST_SOCKET_MODE"] = "0666",
+        ["WRITE_TRACER_FILE_MODE"] = "0640",
     };
 
     [Fact]

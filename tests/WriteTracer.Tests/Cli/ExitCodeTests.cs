@@ -150,9 +150,12 @@ public partial class ExitCodeTests
         return options;
     }
 
-    private static Result Run(params string[] args)
+    private static Result Run(params string[] args) => Run(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs the binary with these variables added to the environment.</summary>
+    private static Result Run(Dictionary<string, string> environment, params string[] args)
     {
-        var (exitCode, stdout, stderr) = Shell.ExecAsync(Repository.Tracer, args, RunLimit).GetAwaiter().GetResult();
+        var (exitCode, stdout, stderr) = Shell.ExecAsync(Repository.Tracer, args, RunLimit, environment).GetAwaiter().GetResult();
         return new Result(exitCode, stdout, stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 

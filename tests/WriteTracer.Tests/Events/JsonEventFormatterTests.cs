@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using WriteTracer.Bpf;
 using WriteTracer.Events;
+using WriteTracer.Tracking;
 using WriteTracer.Tests.Infrastructure;
 
 namespace WriteTracer.Tests.Events;
@@ -340,6 +341,32 @@ public class JsonEventFormatterTests
                 using var json = JsonDocument.Parse(destination.AsMemory(0, length));
             }
         }
+    }
+
+    [Fact]
+    public void A_cgroup_member_s_event_names_its_cgroup_in_place_of_root_pid()
+    {
+        var header = Records.Header(pid: 1234, tid: 1236, rootPid: CgroupNames.FirstId, comm: "nginx", fd: 1, count: 3, captured: 3,
+            flags: WriteEvent.CgroupRootFlag);
+        var destination = new byte[JsonEventFormatter.MaxLength(3)];
+
+        var length = new JsonEventFormatter().Format(header, "hi\n"u8, Records.DesignExampleTime, destination, cgroup: "/system.slice/a\"b.service"u8);
+
+        Assert.Equal(
+            """{"time":"2026-11-22T04:18:40.123456789Z","pid":1234,"tid":1236,"cgroup":"/system.slice/a\"b.service","comm":"nginx","fd":1,"count":3,"data":"hi\n"}""",
+            Encoding.UTF8.GetString(destination, 0, length));
+    }
+
+    [Fact]
+    public void The_longest_cgroup_name_fits_the_longest_line()
+    {
+        var name = Enumerable.Repeat((byte)0x01, CgroupNames.MaxNameBytes).ToArray(); // escaped as \u0001: six bytes each
+        var header = Records.Header(count: 16, captured: 16, flags: WriteEvent.CgroupRootFlag);
+        var destination = new byte[JsonEventFormatter.MaxLength(16)];
+
+        var length = new JsonEventFormatter().Format(header, Enumerable.Repeat((byte)0x01, 16).ToArray(), Records.DesignExampleTime, destination, cgroup: name);
+
+        Assert.Equal((byte)'\n', destination[length]);
     }
 
     private static string Format(WriteEvent header, ReadOnlySpan<byte> data, ReadOnlySpan<byte> fdPath = default,

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using WriteTracer.Bpf;
 using WriteTracer.Events;
+using WriteTracer.Tracking;
 using WriteTracer.Tests.Infrastructure;
 
 namespace WriteTracer.Tests.Events;
@@ -268,6 +269,21 @@ public class TextEventFormatterTests
     }
 
     /// <summary>The line of an event at <see cref="Records.DesignExampleTime"/>, with times in UTC.</summary>
+    [Fact]
+    public void A_cgroup_member_shows_its_cgroup_instead_of_a_root()
+    {
+        var header = Records.Header(pid: 1300, tid: 1301, rootPid: CgroupNames.FirstId, comm: "nginx", fd: 2, count: 3, captured: 3,
+            flags: WriteEvent.CgroupRootFlag);
+        var destination = new byte[TextEventFormatter.MaxLength(3)];
+
+        var length = new TextEventFormatter(TimeZoneInfo.Utc).Format(header, "hi\n"u8, Records.DesignExampleTime, destination,
+            cgroup: "/system.slice/nginx.service"u8);
+
+        Assert.Equal("""
+            04:18:40.123456 nginx[1300/1301] cg=/system.slice/nginx.service fd=2 3 "hi\n"
+            """, Encoding.UTF8.GetString(destination, 0, length));
+    }
+
     private static string Format(WriteEvent header, ReadOnlySpan<byte> data) =>
         Format(new TextEventFormatter(TimeZoneInfo.Utc), header, data);
 

@@ -16,7 +16,10 @@ internal sealed class FakeTrackedMap(int capacity = int.MaxValue) : ITrackedMap
     /// <summary>pid → root pid, sorted by pid.</summary>
     public IReadOnlyDictionary<int, int> Entries => new SortedDictionary<int, int>(_entries);
 
-    public TrackedMapResult TryAdd(int pid, int rootPid)
+    /// <summary>The pids added with the unprivileged flag.</summary>
+    public HashSet<int> Unprivileged { get; } = [];
+
+    public TrackedMapResult TryAdd(int pid, int rootPid, bool unprivileged = false)
     {
         BeforeAdd?.Invoke(pid);
         if (_entries.ContainsKey(pid))
@@ -28,11 +31,19 @@ internal sealed class FakeTrackedMap(int capacity = int.MaxValue) : ITrackedMap
             return TrackedMapResult.Full;
         }
         _entries.Add(pid, rootPid);
+        if (unprivileged)
+        {
+            Unprivileged.Add(pid);
+        }
         AfterAdd?.Invoke(pid);
         return TrackedMapResult.Added;
     }
 
-    public bool Remove(int pid) => _entries.Remove(pid);
+    public bool Remove(int pid)
+    {
+        Unprivileged.Remove(pid);
+        return _entries.Remove(pid);
+    }
 
     public bool TryGetRoot(int pid, out int rootPid) => _entries.TryGetValue(pid, out rootPid);
 

@@ -97,9 +97,13 @@ public sealed class ServiceUnitTests
     }
 
     [Fact]
-    public void Gives_the_tracer_time_to_flush_before_killing_it()
+    public void Gives_the_tracer_its_shutdown_timeout_and_a_margin_before_killing_it()
     {
-        Assert.InRange(int.Parse(Unit.Value(ServiceSection, "TimeoutStopSec")), 5, 90);
+        var timeoutStop = int.Parse(Unit.Value(ServiceSection, "TimeoutStopSec"));
+        var shutdownTimeout = Unit.Values(ServiceSection, "Environment").Select(e => e.Split('=', 2))
+            .Where(e => e[0] == "WRITE_TRACER_SHUTDOWN_TIMEOUT").Select(e => int.Parse(e[1]))
+            .DefaultIfEmpty(WriteTracer.Cli.TracerOptions.Defaults.ShutdownTimeoutSeconds).Last();
+        Assert.InRange(timeoutStop, shutdownTimeout + 5, shutdownTimeout + 30);
     }
 
     [SystemdAnalyzeFact]

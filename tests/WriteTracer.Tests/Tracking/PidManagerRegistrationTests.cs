@@ -28,7 +28,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
         _proc.AddProcess(101, 100, startTime: 11);
         _proc.AddProcess(102, 101, startTime: 12);
 
-        var registration = _pids.Register(100);
+        var registration = _pids.Register(100, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.Registered, registration.Status);
         Assert.Equal(new Dictionary<int, int> { [100] = 100, [101] = 100, [102] = 100 }, _map.Entries);
@@ -60,7 +60,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
         var tracing = false;
         var pids = new PidManager(map, proc.ProcFs, Self, t => tracing = t);
 
-        var registration = pids.Register(100);
+        var registration = pids.Register(100, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.MapFull, registration.Status);
         Assert.Empty(map.Entries);
@@ -74,7 +74,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
         _proc.AddProcess(100, Init, startTime: 10);
         _proc.AddProcess(103, Init, startTime: 10, tgid: 100);
 
-        var registration = _pids.Register(103);
+        var registration = _pids.Register(103, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.Thread, registration.Status);
         Assert.Equal(100, registration.RootPid);
@@ -91,7 +91,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
     [InlineData(555, nameof(RegistrationStatus.NotFound))]
     public void Invalid_pids_are_refused_without_touching_the_map(int pid, string expected)
     {
-        var registration = _pids.Register(pid);
+        var registration = _pids.Register(pid, Registrant.Operator);
 
         Assert.Equal(expected, registration.Status.ToString());
         Assert.Empty(_map.Entries);
@@ -101,7 +101,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
     [Fact]
     public void Out_of_range_names_the_kernel_limit()
     {
-        Assert.Equal("pid 40000 is out of range: process ids go from 1 to 32768 (kernel.pid_max)", _pids.Register(40000).Describe());
+        Assert.Equal("pid 40000 is out of range: process ids go from 1 to 32768 (kernel.pid_max)", _pids.Register(40000, Registrant.Operator).Describe());
     }
 
     [Fact]
@@ -109,13 +109,13 @@ public sealed class PidManagerRegistrationTests : IDisposable
     {
         _proc.AddProcess(100, Init, startTime: 10);
         _proc.AddProcess(101, 100, startTime: 11);
-        _pids.Register(100);
+        _pids.Register(100, Registrant.Operator);
 
-        var registration = _pids.Register(101);
+        var registration = _pids.Register(101, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.AlreadyTracked, registration.Status);
         Assert.Equal("process 101 is already tracked as a descendant of registered process 100", registration.Describe());
-        Assert.Equal(RegistrationStatus.AlreadyRegistered, _pids.Register(100).Status);
+        Assert.Equal(RegistrationStatus.AlreadyRegistered, _pids.Register(100, Registrant.Operator).Status);
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
         _map.TryAdd(100, 999); // a child forked while root 999's tree was being removed
 
         Assert.Null(_pids.RootOf(100));
-        var registration = _pids.Register(100);
+        var registration = _pids.Register(100, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.Registered, registration.Status);
         Assert.Equal(100, _map.Entries[100]);
@@ -135,11 +135,11 @@ public sealed class PidManagerRegistrationTests : IDisposable
     public void A_root_whose_pid_was_reused_is_replaced_on_registration_before_the_next_reconciliation()
     {
         _proc.AddProcess(100, Init, startTime: 10, comm: "old");
-        _pids.Register(100);
+        _pids.Register(100, Registrant.Operator);
         _proc.Remove(100);
         _proc.AddProcess(100, Init, startTime: 99, comm: "new");
 
-        var registration = _pids.Register(100);
+        var registration = _pids.Register(100, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.Registered, registration.Status);
         Assert.Equal("new", _pids.Find(100)!.Comm);
@@ -153,9 +153,9 @@ public sealed class PidManagerRegistrationTests : IDisposable
         _proc.AddProcess(101, 100, startTime: 11);
         _proc.AddProcess(200, Init, startTime: 20);
         _proc.AddProcess(300, Init, startTime: 30);
-        _pids.Register(100);
-        _pids.Register(200);
-        _pids.Register(300);
+        _pids.Register(100, Registrant.Operator);
+        _pids.Register(200, Registrant.Operator);
+        _pids.Register(300, Registrant.Operator);
 
         _proc.Remove(100);                                     // exited; its child lives on
         _proc.Remove(200);
@@ -165,5 +165,69 @@ public sealed class PidManagerRegistrationTests : IDisposable
         Assert.Equal([300], _pids.Roots().Select(r => r.Pid));
         Assert.Equal(new Dictionary<int, int> { [300] = 300 }, _map.Entries);
         Assert.True(_tracing);
+    }
+
+    [Fact]
+    public void An_unprivileged_registration_flags_its_tree_and_leaves_out_what_its_registrant_may_not_trace()
+    {
+        var uid = Registrant.Operator.Uid;
+        _proc.AddProcess(100, Init, startTime: 10);
+        _proc.AddProcess(101, 100, startTime: 11);
+        // A setuid program below the root, and what it started: the registrant could not strace them.
+        _proc.AddProcess(102, 100, startTime: 12, uid: uid + 1);
+        _proc.AddProcess(103, 102, startTime: 13);
+
+        var registration = _pids.Register(100, new Registrant(uid, Administrator: false));
+
+        Assert.Equal(RegistrationStatus.Registered, registration.Status);
+        Assert.Equal(new Dictionary<int, int> { [100] = 100, [101] = 100 }, _map.Entries);
+        Assert.Equal([100, 101], _map.Unprivileged.Order());
+        Assert.Equal(new Registrant(uid, false), registration.Root!.Registrant);
+
+        _pids.Reconcile(); // the walker keeps leaving them out
+        Assert.Equal(new Dictionary<int, int> { [100] = 100, [101] = 100 }, _map.Entries);
+    }
+
+    [Fact]
+    public void An_administrators_registration_takes_the_whole_tree_unflagged()
+    {
+        _proc.AddProcess(100, Init, startTime: 10);
+        _proc.AddProcess(102, 100, startTime: 12, uid: Registrant.Operator.Uid + 1);
+
+        Assert.Equal(RegistrationStatus.Registered, _pids.Register(100, new Registrant(1000, Administrator: true)).Status);
+
+        Assert.Equal(new Dictionary<int, int> { [100] = 100, [102] = 100 }, _map.Entries);
+        Assert.Empty(_map.Unprivileged);
+    }
+
+    [Fact]
+    public void A_pid_reused_after_the_permission_check_is_not_registered()
+    {
+        _proc.AddProcess(100, Init, startTime: 10);
+
+        Assert.Equal(RegistrationStatus.NotFound, _pids.Register(100, Registrant.Operator, expectedStartTime: 9).Status);
+        Assert.Empty(_map.Entries);
+    }
+
+    [Fact]
+    public void Every_change_of_the_roots_is_reported_and_restore_keeps_only_the_same_processes()
+    {
+        var reported = new List<IReadOnlyList<int>>();
+        var pids = new PidManager(_map, _proc.ProcFs, Self, _ => { }, rootsChanged: roots => reported.Add([.. roots.Select(r => r.Pid)]));
+        _proc.AddProcess(100, Init, startTime: 10);
+        _proc.AddProcess(101, 100, startTime: 11);
+        _proc.AddProcess(200, Init, startTime: 20);
+
+        pids.Restore([
+            new RootProcess(100, 10, "worker", DateTimeOffset.UnixEpoch, new Registrant(7, false)),
+            new RootProcess(200, 19, "worker", DateTimeOffset.UnixEpoch, Registrant.Operator), // reused since
+            new RootProcess(300, 30, "worker", DateTimeOffset.UnixEpoch, Registrant.Operator), // exited
+        ]);
+        Assert.Equal([100], pids.Roots().Select(r => r.Pid));
+        Assert.Equal(new Registrant(7, false), pids.Find(100)!.Registrant);
+        Assert.Equal(new Dictionary<int, int> { [100] = 100 }, _map.Entries); // 101 is not uid 7's
+        pids.Unregister(100);
+
+        Assert.Equal([[100], []], reported);
     }
 }

@@ -41,7 +41,7 @@ public sealed class PidManagerTests : IDisposable
     {
         AddTree();
 
-        var registration = _pids.Register(100);
+        var registration = _pids.Register(100, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.Registered, registration.Status);
         Assert.Equal(100, registration.RootPid);
@@ -60,16 +60,16 @@ public sealed class PidManagerTests : IDisposable
     {
         _proc.Add(100, comm: "server");
 
-        Assert.Equal("tracking process 100 (server) with 1 thread in 1 process", _pids.Register(100).Describe());
+        Assert.Equal("tracking process 100 (server) with 1 thread in 1 process", _pids.Register(100, Registrant.Operator).Describe());
     }
 
     [Fact]
     public void Registering_a_registered_root_again_is_refused()
     {
         AddTree();
-        _pids.Register(100);
+        _pids.Register(100, Registrant.Operator);
 
-        var again = _pids.Register(100);
+        var again = _pids.Register(100, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.AlreadyRegistered, again.Status);
         Assert.Equal("process 100 is already registered", again.Describe());
@@ -81,9 +81,9 @@ public sealed class PidManagerTests : IDisposable
     public void Registering_a_descendant_of_a_root_reports_its_owner()
     {
         AddTree();
-        _pids.Register(100);
+        _pids.Register(100, Registrant.Operator);
 
-        var descendant = _pids.Register(400);
+        var descendant = _pids.Register(400, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.AlreadyTracked, descendant.Status);
         Assert.Equal(100, descendant.RootPid);
@@ -97,7 +97,7 @@ public sealed class PidManagerTests : IDisposable
     {
         _proc.Add(TracerPid);
 
-        var self = _pids.Register(TracerPid);
+        var self = _pids.Register(TracerPid, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.Self, self.Status);
         Assert.Empty(_map.Entries);
@@ -112,7 +112,7 @@ public sealed class PidManagerTests : IDisposable
         _proc.Add(TracerPid, parent: 100);
         _proc.Add(TracerPid + 10, parent: TracerPid);
 
-        Assert.Equal(RegistrationStatus.Registered, _pids.Register(100).Status);
+        Assert.Equal(RegistrationStatus.Registered, _pids.Register(100, Registrant.Operator).Status);
 
         Assert.Equal([100], _map.Entries.Keys);
         _pids.Reconcile();
@@ -124,14 +124,14 @@ public sealed class PidManagerTests : IDisposable
     [InlineData(-1)]
     public void A_non_positive_pid_is_refused(int pid)
     {
-        Assert.Equal(RegistrationStatus.InvalidPid, _pids.Register(pid).Status);
+        Assert.Equal(RegistrationStatus.InvalidPid, _pids.Register(pid, Registrant.Operator).Status);
         Assert.Empty(_tracing);
     }
 
     [Fact]
     public void A_missing_process_is_refused()
     {
-        var missing = _pids.Register(12345);
+        var missing = _pids.Register(12345, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.NotFound, missing.Status);
         Assert.Equal("no such process: 12345", missing.Describe());
@@ -145,7 +145,7 @@ public sealed class PidManagerTests : IDisposable
         _proc.Add(100);
         _proc.Zombie(100);
 
-        Assert.Equal(RegistrationStatus.NotFound, _pids.Register(100).Status);
+        Assert.Equal(RegistrationStatus.NotFound, _pids.Register(100, Registrant.Operator).Status);
         Assert.Empty(_map.Entries);
         Assert.Equal(0, _pids.RootCount);
     }
@@ -162,7 +162,7 @@ public sealed class PidManagerTests : IDisposable
             }
         };
 
-        var registration = _pids.Register(100);
+        var registration = _pids.Register(100, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.NotFound, registration.Status);
         Assert.Empty(_map.Entries);
@@ -176,10 +176,10 @@ public sealed class PidManagerTests : IDisposable
         LimitMapTo(5);
         _proc.Add(50);
         _proc.Add(60, parent: 50);
-        Assert.Equal(RegistrationStatus.Registered, _pids.Register(50).Status);
+        Assert.Equal(RegistrationStatus.Registered, _pids.Register(50, Registrant.Operator).Status);
         AddTree();
 
-        var registration = _pids.Register(100);
+        var registration = _pids.Register(100, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.MapFull, registration.Status);
         Assert.Equal("cannot track process 100: the tracked-process map is full (--max-tracked-processes)", registration.Describe());
@@ -196,7 +196,7 @@ public sealed class PidManagerTests : IDisposable
         LimitMapTo(2);
         AddTree();
 
-        Assert.Equal(RegistrationStatus.MapFull, _pids.Register(100).Status);
+        Assert.Equal(RegistrationStatus.MapFull, _pids.Register(100, Registrant.Operator).Status);
 
         Assert.Empty(_map.Entries);
         Assert.Equal([true, false], _tracing);
@@ -208,8 +208,8 @@ public sealed class PidManagerTests : IDisposable
         AddTree();
         _proc.Add(500, threads: 2);
         _proc.Add(600, parent: 500);
-        _pids.Register(100);
-        _pids.Register(500);
+        _pids.Register(100, Registrant.Operator);
+        _pids.Register(500, Registrant.Operator);
         // A child the kernel added at fork, after registration.
         _proc.Add(700, parent: 500);
         _map.TryAdd(700, 500);
@@ -227,7 +227,7 @@ public sealed class PidManagerTests : IDisposable
     public void Unregistering_the_last_root_turns_tracing_off()
     {
         AddTree();
-        _pids.Register(100);
+        _pids.Register(100, Registrant.Operator);
 
         Assert.NotNull(_pids.Unregister(100));
 
@@ -240,7 +240,7 @@ public sealed class PidManagerTests : IDisposable
     public void Unregistering_what_is_not_a_root_changes_nothing()
     {
         AddTree();
-        _pids.Register(100);
+        _pids.Register(100, Registrant.Operator);
 
         Assert.Null(_pids.Unregister(200));
         Assert.Null(_pids.Unregister(12345));
@@ -256,7 +256,7 @@ public sealed class PidManagerTests : IDisposable
         foreach (var pid in new[] { 300, 100, 200 })
         {
             _proc.Add(pid);
-            pids.Register(pid);
+            pids.Register(pid, Registrant.Operator);
         }
 
         Assert.Equal([300, 100, 200], pids.Roots().Select(r => r.Pid));
@@ -268,8 +268,8 @@ public sealed class PidManagerTests : IDisposable
     {
         AddTree();
         _proc.Add(500);
-        _pids.Register(100);
-        _pids.Register(500);
+        _pids.Register(100, Registrant.Operator);
+        _pids.Register(500, Registrant.Operator);
 
         _proc.Exit(100);
         _pids.Reconcile();
@@ -285,7 +285,7 @@ public sealed class PidManagerTests : IDisposable
     public void Reconcile_unregisters_a_root_whose_pid_was_reused()
     {
         AddTree();
-        _pids.Register(100);
+        _pids.Register(100, Registrant.Operator);
 
         _proc.Reuse(100, startTime: 777_777);
         _pids.Reconcile();
@@ -299,7 +299,7 @@ public sealed class PidManagerTests : IDisposable
     public void Reconcile_unregisters_a_root_that_became_a_zombie()
     {
         AddTree();
-        _pids.Register(100);
+        _pids.Register(100, Registrant.Operator);
 
         _proc.Zombie(100);
         _pids.Reconcile();
@@ -312,7 +312,7 @@ public sealed class PidManagerTests : IDisposable
     public void Reconcile_removes_dead_entries_and_orphans()
     {
         AddTree();
-        _pids.Register(100);
+        _pids.Register(100, Registrant.Operator);
         _proc.Exit(300);
         _proc.Zombie(400);
         // An entry whose root is not registered (say, inherited just as its root was unregistered).
@@ -335,7 +335,7 @@ public sealed class PidManagerTests : IDisposable
         AddTree();
         _proc.Zombie(400);
 
-        _pids.Register(100);
+        _pids.Register(100, Registrant.Operator);
         Assert.Equal([100, 200, 300], _map.Entries.Keys);
 
         _pids.Reconcile();
@@ -346,7 +346,7 @@ public sealed class PidManagerTests : IDisposable
     public void Reconcile_adds_descendants_that_appeared_and_counts_them()
     {
         AddTree();
-        _pids.Register(100);
+        _pids.Register(100, Registrant.Operator);
         // Forked before their parents entered the map, so the kernel did not inherit them.
         _proc.Add(410, parent: 400, threads: 3);
         _proc.Add(420, parent: 410);
@@ -363,8 +363,8 @@ public sealed class PidManagerTests : IDisposable
     public void Reconcile_leaves_another_roots_subtree_to_that_root()
     {
         AddTree();
-        _pids.Register(200);
-        _pids.Register(100);
+        _pids.Register(200, Registrant.Operator);
+        _pids.Register(100, Registrant.Operator);
         _proc.Add(450, parent: 400);
 
         _pids.Reconcile();
@@ -378,8 +378,8 @@ public sealed class PidManagerTests : IDisposable
         _proc.Add(100);
         _proc.Add(200);
 
-        _pids.Register(100);
-        _pids.Register(200);
+        _pids.Register(100, Registrant.Operator);
+        _pids.Register(200, Registrant.Operator);
         _pids.Unregister(100);
         _proc.Exit(200);
         _pids.Reconcile();

@@ -17,15 +17,21 @@ internal sealed class ProcFixture : IDisposable
 
     public ProcFs ProcFs => new(Root);
 
-    /// <summary>Adds (or replaces) a single-threaded process; its parent lists it as a child.</summary>
-    public void AddProcess(int pid, int parent, ulong startTime, string comm = "worker", char state = 'S', int tgid = 0)
+    /// <summary>
+    /// Adds (or replaces) a single-threaded process; its parent lists it as a child. Its real,
+    /// effective and saved uid are uid (default: the test's own, who owns the fixture's directories,
+    /// so the process reads as dumpable).
+    /// </summary>
+    public void AddProcess(int pid, int parent, ulong startTime, string comm = "worker", char state = 'S', int tgid = 0, int? uid = null)
     {
         var dir = Path.Combine(Root, Number(pid));
         Directory.CreateDirectory(Path.Combine(dir, "task", Number(pid)));
         // Fields 3.. of stat: state, ppid, 17 fields we do not read, then starttime (field 22).
         var filler = string.Join(' ', Enumerable.Repeat("0", 17));
         File.WriteAllText(Path.Combine(dir, "stat"), $"{pid} ({comm}) {state} {parent} {filler} {startTime} 0 0\n");
-        File.WriteAllText(Path.Combine(dir, "status"), $"Name:\t{comm}\nTgid:\t{(tgid == 0 ? pid : tgid)}\nPid:\t{pid}\n");
+        var uids = string.Join('\t', Enumerable.Repeat(uid ?? Registrant.Operator.Uid, 4));
+        File.WriteAllText(Path.Combine(dir, "status"),
+            $"Name:\t{comm}\nTgid:\t{(tgid == 0 ? pid : tgid)}\nPid:\t{pid}\nPPid:\t{parent}\nUid:\t{uids}\nCapEff:\t0000000000000000\nNSpid:\t{pid}\n");
         File.WriteAllText(Path.Combine(dir, "task", Number(pid), "children"), "");
         var parentChildren = Path.Combine(Root, Number(parent), "task", Number(parent), "children");
         if (File.Exists(parentChildren))

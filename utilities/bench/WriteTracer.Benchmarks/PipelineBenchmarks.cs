@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using WriteTracer.Events;
 using WriteTracer.Sinks;
@@ -75,7 +76,9 @@ public class PipelineBenchmarks
     {
         _fanOut.Complete(TimeSpan.FromSeconds(30));
         _sink.Dispose();
-        Console.WriteLine($"replay check: payload={Payload} fed={_fed} captured={_pipeline.Captured} " +
+        // Which job ran: only the JIT compiles code at run time.
+        var job = RuntimeFeature.IsDynamicCodeCompiled ? "JIT" : "NativeAOT";
+        Console.WriteLine($"replay check: job={job} payload={Payload} fed={_fed} captured={_pipeline.Captured} " +
                           $"malformed={_pipeline.Malformed} delivered={_sink.Delivered} dropped={_sink.Dropped}");
         if (_pipeline.Captured != _fed || _sink.Delivered != _fed || _sink.Dropped != 0)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Serilog;
 using WriteTracer.Events;
 
 namespace WriteTracer.Sinks.Loki;
@@ -8,7 +9,10 @@ namespace WriteTracer.Sinks.Loki;
 /// are retried with exponential backoff and jitter (sooner never than Loki's
 /// Retry-After) and given up after a bounded time; while a push is retried, new
 /// events wait in the sink's bounded queue, and what the queue cannot hold is
-/// counted as dropped. Refused pushes (4xx other than 429) are dropped and counted.
+/// counted as dropped. Refused pushes (4xx other than 429) are dropped and counted,
+/// except a refusal of structured metadata, after which the same entries go again without
+/// it. A push that went out and was never answered (the shutdown timeout cut it off, or
+/// retries ended on no answer) is unconfirmed: Loki may have stored it.
 /// </summary>
 internal sealed class LokiSink : EventSink
 {
@@ -28,6 +32,7 @@ internal sealed class LokiSink : EventSink
     private long _pushesAccepted;
     private long _pushesRetried;
     private long _pushesFailed;
+    private long _pushesUnconfirmed;
 
     public LokiSink(LokiPushClient client, long capacityEvents, TimeSpan giveUpAfter)
         // Always JSON, whatever --format says: Loki's consumers parse the lines with LogQL's "| json".
@@ -44,8 +49,11 @@ internal sealed class LokiSink : EventSink
     /// <summary>Attempts that failed in a way worth retrying (429, 5xx, network).</summary>
     public long PushesRetried => Interlocked.Read(ref _pushesRetried);
 
-    /// <summary>Pushes given up (retries exhausted, refused, or cut off at shutdown): their events are dropped.</summary>
+    /// <summary>Pushes given up (retries exhausted or refused): their events are dropped.</summary>
     public long PushesFailed => Interlocked.Read(ref _pushesFailed);
+
+    /// <summary>Pushes sent but never answered, given up at the shutdown timeout or after retries: their events are unconfirmed.</summary>
+    public long PushesUnconfirmed => Interlocked.Read(ref _pushesUnconfirmed);
 
     protected override void Write(EventBatch batch)
     {
@@ -71,7 +79,7 @@ internal sealed class LokiSink : EventSink
 
     protected override void OnIdle() => PushIfDue();
 
-    /// <summary>The last push; its retries end at the flush deadline.</summary>
+    /// <summary>The last push; its retries end at the shutdown timeout.</summary>
     protected override void OnCompleted() => Push();
 
     public override void Dispose()
@@ -94,24 +102,40 @@ internal sealed class LokiSink : EventSink
         {
             return;
         }
-        var events = _pending.Count;
+        try
+        {
+            Deliver(_pending.Count);
+        }
+        finally
+        {
+            _pending.Reset();
+        }
+    }
+
+    /// <summary>Encodes the pending events for the push; false (and the events dropped) when that fails.</summary>
+    private bool TryEncode(int events)
+    {
         try
         {
             _client.Encode(_pending);
+            return true;
         }
         catch (Exception e)
         {
-            _pending.Reset();
-            GiveUp(events, $"the push could not be built ({e.Message})");
-            return;
+            GiveUp(events, $"the push could not be built ({e.Message})", unanswered: false);
+            return false;
         }
-        _pending.Reset();
-        Deliver(events);
     }
 
     private void Deliver(int events)
     {
+        if (!TryEncode(events))
+        {
+            return;
+        }
         var started = Stopwatch.GetTimestamp();
+        // Once an attempt went out unanswered, Loki may hold the events: giving up is then "unconfirmed".
+        var unanswered = false;
         for (var attempt = 0; ; attempt++)
         {
             LokiPushResult result;
@@ -121,14 +145,16 @@ internal sealed class LokiSink : EventSink
             }
             catch (OperationCanceledException)
             {
-                GiveUp(events, "the shutdown deadline passed before Loki answered");
+                GiveUp(events, _client.LastBodySent ? "the shutdown timeout passed before Loki answered"
+                    : "the shutdown timeout passed before the push went out", unanswered || _client.LastBodySent);
                 return;
             }
             catch (Exception e)
             {
-                GiveUp(events, $"the push failed unexpectedly ({e.Message})");
+                GiveUp(events, $"the push failed unexpectedly ({e.Message})", unanswered);
                 return;
             }
+            unanswered |= result.Unanswered;
             switch (result.Outcome)
             {
                 case LokiPushOutcome.Accepted:
@@ -136,28 +162,47 @@ internal sealed class LokiSink : EventSink
                     CountDelivered(events);
                     _failures.Succeeded();
                     return;
+                case LokiPushOutcome.Rejected when _client.SendsStructuredMetadata && LokiPushClient.RefusesStructuredMetadata(result):
+                    Interlocked.Increment(ref _pushesRetried);
+                    Log.Warning("Loki refused structured metadata ({Reason}); sending entries without it from now on (each line still holds root_pid)",
+                        result.Reason);
+                    _client.StopSendingStructuredMetadata();
+                    if (!TryEncode(events))
+                    {
+                        return;
+                    }
+                    continue;
                 case LokiPushOutcome.Rejected:
-                    GiveUp(events, $"Loki refused the push ({result.Reason})");
+                    GiveUp(events, $"Loki refused the push ({result.Reason})", unanswered);
                     return;
             }
             Interlocked.Increment(ref _pushesRetried);
             var delay = result.RetryAfter ?? Backoff(attempt);
             if (Stopwatch.GetElapsedTime(started) + delay > _giveUpAfter)
             {
-                GiveUp(events, $"no success for {_giveUpAfter.TotalSeconds:0} s ({result.Reason})");
+                GiveUp(events, $"no success for {_giveUpAfter.TotalSeconds:0} s ({result.Reason})", unanswered);
                 return;
             }
             _failures.Failed($"push to {_client.Endpoint} failed ({result.Reason})", 0);
             if (FlushDeadline.WaitHandle.WaitOne(delay))
             {
-                GiveUp(events, $"the shutdown deadline passed while retrying ({result.Reason})");
+                GiveUp(events, $"the shutdown timeout passed while retrying ({result.Reason})", unanswered);
                 return;
             }
         }
     }
 
-    private void GiveUp(int events, string reason)
+    /// <param name="unanswered">Some attempt went out without an answer: the events are unconfirmed rather than dropped.</param>
+    private void GiveUp(int events, string reason, bool unanswered)
     {
+        if (unanswered)
+        {
+            Interlocked.Increment(ref _pushesUnconfirmed);
+            CountUnconfirmed(events);
+            Log.Warning("{Stage} sink: gave up on a push of {Events} events, unconfirmed: Loki may or may not have stored them ({Reason})",
+                Stage, events, reason);
+            return;
+        }
         Interlocked.Increment(ref _pushesFailed);
         CountDropped(events);
         _failures.Failed($"gave up on a push of {events} events: {reason}", events);

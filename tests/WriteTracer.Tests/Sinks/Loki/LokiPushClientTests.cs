@@ -14,10 +14,28 @@ public class LokiPushClientTests
     private static readonly Uri Endpoint = new("http://tracer:p%40ss@loki.example:3100/loki/api/v1/push");
 
     [Fact]
-    public void The_body_is_gzip_json_with_a_stream_per_root_pid_in_time_order()
+    public void The_body_is_gzip_json_with_one_stream_in_time_order_and_root_pid_as_each_entrys_metadata()
     {
         using var client = new LokiPushClient(Endpoint, ExtraLabels, tenant: null, host: "box");
         var batch = Batch((20, 300, "{\"n\":\"late\"}"), (10, 200, "{\"n\":\"b\"}"), (20, 100, "{\"n\":\"early\"}"), (10, 100, "{\"n\":\"a\\\\\"}"), (20, 300, "{\"n\":\"tie\"}"));
+
+        client.Encode(batch);
+
+        using var body = Decompress(client.Body.ToArray());
+        var stream = Assert.Single(body.RootElement.GetProperty("streams").EnumerateArray());
+        Assert.Equal(new Dictionary<string, string> { ["job"] = "write-tracer", ["host"] = "box", ["env"] = "prod \"eu\"" }, Labels(stream));
+        // Equal timestamps keep their order of arrival.
+        Assert.Equal(
+            [("100", "{\"n\":\"early\"}", "20"), ("100", "{\"n\":\"a\\\\\"}", "10"), ("200", "{\"n\":\"b\"}", "10"), ("300", "{\"n\":\"late\"}", "20"), ("300", "{\"n\":\"tie\"}", "20")],
+            Entries(stream));
+        Assert.All(stream.GetProperty("values").EnumerateArray(), v => Assert.Equal(["root_pid"], v[2].EnumerateObject().Select(p => p.Name)));
+    }
+
+    [Fact]
+    public void With_root_pid_as_a_label_each_root_is_a_stream_of_its_own_without_metadata()
+    {
+        using var client = new LokiPushClient(Endpoint, ExtraLabels, tenant: null, host: "box", rootPidLabel: true);
+        var batch = Batch((20, 300, "{\"n\":\"late\"}"), (10, 200, "{\"n\":\"b\"}"), (20, 100, "{\"n\":\"early\"}"), (10, 100, "{\"n\":\"a\"}"));
 
         client.Encode(batch);
 
@@ -27,10 +45,38 @@ public class LokiPushClientTests
         Assert.Equal(
             new Dictionary<string, string> { ["job"] = "write-tracer", ["host"] = "box", ["env"] = "prod \"eu\"", ["root_pid"] = "10" },
             Labels(streams[0]));
-        Assert.Equal([("100", "{\"n\":\"a\\\\\"}"), ("200", "{\"n\":\"b\"}")], Values(streams[0]));
+        Assert.Equal([("100", "{\"n\":\"a\"}"), ("200", "{\"n\":\"b\"}")], Values(streams[0]));
         Assert.Equal("20", Labels(streams[1])["root_pid"]);
-        // Equal timestamps keep their order of arrival.
-        Assert.Equal([("100", "{\"n\":\"early\"}"), ("300", "{\"n\":\"late\"}"), ("300", "{\"n\":\"tie\"}")], Values(streams[1]));
+        Assert.Equal([("100", "{\"n\":\"early\"}"), ("300", "{\"n\":\"late\"}")], Values(streams[1]));
+        Assert.All(streams.SelectMany(s => s.GetProperty("values").EnumerateArray()), v => Assert.Equal(2, v.GetArrayLength()));
+        Assert.False(client.SendsStructuredMetadata);
+    }
+
+    [Fact]
+    public void Once_told_to_stop_sending_structured_metadata_entries_have_none()
+    {
+        using var client = new LokiPushClient(Endpoint, [], tenant: null, host: "box");
+        Assert.True(client.SendsStructuredMetadata);
+
+        client.StopSendingStructuredMetadata();
+        client.Encode(Batch((10, 100, "{}")));
+
+        using var body = Decompress(client.Body.ToArray());
+        var entry = Assert.Single(Assert.Single(body.RootElement.GetProperty("streams").EnumerateArray()).GetProperty("values").EnumerateArray());
+        Assert.Equal(2, entry.GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData(400, "stream '{job=\"write-tracer\"}' includes structured metadata, but this feature is disallowed. Please see `limits_config.structured_metadata` or contact your Loki administrator to enable it.", true)]
+    [InlineData(400, "Structured metadata is not supported by this schema", true)]
+    [InlineData(400, "stream has 16 labels", false)]
+    [InlineData(500, "structured metadata backend down", false)]
+    public void A_refusal_naming_structured_metadata_is_recognized(int status, string text, bool refusesMetadata)
+    {
+        using var client = new LokiPushClient(Endpoint, [], null, "box", new FakeHttpHandler(_ => FakeHttpHandler.Status(status, text)));
+        client.Encode(Batch((1, 1, "{}")));
+
+        Assert.Equal(refusesMetadata, LokiPushClient.RefusesStructuredMetadata(client.Send(CancellationToken.None)));
     }
 
     [Fact]
@@ -178,4 +224,8 @@ public class LokiPushClientTests
 
     private static List<(string, string)> Values(JsonElement stream) =>
         [.. stream.GetProperty("values").EnumerateArray().Select(v => (v[0].GetString()!, v[1].GetString()!))];
+
+    /// <summary>(time, line, root_pid metadata) of every entry.</summary>
+    private static List<(string, string, string)> Entries(JsonElement stream) =>
+        [.. stream.GetProperty("values").EnumerateArray().Select(v => (v[0].GetString()!, v[1].GetString()!, v[2].GetProperty("root_pid").GetString()!))];
 }

@@ -64,12 +64,79 @@ public class LokiSinkTests
 
         Offer(sink, 3);
         Offer(sink, 4);
-        var deadline = TimeSpan.FromSeconds(3); // generous: the worker gives up at 80 % of it, even on a loaded machine
-        sink.Complete(deadline);
+        sink.Complete(TimeSpan.FromSeconds(1));
 
-        // Accounted before Complete returned: the worker finished within the deadline.
-        Assert.Equal((0L, 7L), (sink.Delivered, sink.Dropped));
-        Assert.Equal(1, sink.PushesFailed);
+        // Accounted before Complete returned. Every attempt was answered (503): nothing is unconfirmed.
+        Assert.Equal((0L, 7L, 0L), (sink.Delivered, sink.Dropped, sink.Unconfirmed));
+        Assert.Equal((1, 0), (sink.PushesFailed, sink.PushesUnconfirmed));
+    }
+
+    [Fact]
+    public void A_push_never_answered_by_the_shutdown_timeout_is_unconfirmed_not_dropped()
+    {
+        var handler = new FakeHttpHandler((_, cancel) => FakeHttpHandler.Never(cancel));
+        using var sink = Start(handler, TimeSpan.FromMinutes(5));
+
+        Offer(sink, 7);
+        Poll.Until(() => handler.Requests.Count == 1, "the push sent");
+        sink.Complete(TimeSpan.FromMilliseconds(300));
+
+        Assert.Equal((0L, 0L, 7L, 0L), (sink.Delivered, sink.Dropped, sink.Unconfirmed, sink.InFlight));
+        Assert.Equal((0, 0, 1), (sink.PushesAccepted, sink.PushesFailed, sink.PushesUnconfirmed));
+    }
+
+    [Fact]
+    public void A_push_cut_off_before_its_body_went_out_is_dropped_not_unconfirmed()
+    {
+        var handler = new ConnectingForever();
+        var sink = new LokiSink(new LokiPushClient(Endpoint, [], null, "box", handler), 1000, TimeSpan.FromMinutes(5));
+        sink.Start();
+
+        Offer(sink, 5);
+        Poll.Until(() => handler.Attempts == 1, "the push attempted");
+        sink.Complete(TimeSpan.FromMilliseconds(300));
+
+        Assert.Equal((0L, 5L, 0L), (sink.Delivered, sink.Dropped, sink.Unconfirmed));
+        Assert.Equal((1, 0), (sink.PushesFailed, sink.PushesUnconfirmed));
+        sink.Dispose();
+    }
+
+    [Fact]
+    public async Task Stopping_now_ends_the_wait_for_an_unanswered_push_at_once()
+    {
+        var handler = new FakeHttpHandler((_, cancel) => FakeHttpHandler.Never(cancel));
+        using var sink = Start(handler, TimeSpan.FromMinutes(5));
+        using var stopNow = new CancellationTokenSource();
+
+        Offer(sink, 4);
+        Poll.Until(() => handler.Requests.Count == 1, "the push sent");
+        var completion = Task.Run(() => sink.Complete(TimeSpan.FromHours(1), stopNow.Token));
+        stopNow.Cancel();
+
+        Assert.Same(completion, await Task.WhenAny(completion, Task.Delay(Poll.Limit))); // else Complete still waits after stopNow
+        Assert.Equal((0L, 0L, 4L), (sink.Delivered, sink.Dropped, sink.Unconfirmed));
+    }
+
+    [Fact]
+    public void A_receiver_refusing_structured_metadata_gets_the_same_entries_without_it_once()
+    {
+        var handler = new FakeHttpHandler(i => i == 0
+            ? FakeHttpHandler.Status(400, "stream '{job=\"write-tracer\"}' includes structured metadata, but this feature is disallowed.")
+            : FakeHttpHandler.Status(204));
+        using var sink = Start(handler, TimeSpan.FromMinutes(1));
+
+        Offer(sink, 6);
+        Poll.Until(() => sink.Delivered == 6, "the push delivered");
+        Offer(sink, 2);
+        sink.Complete(Deadline);
+
+        Assert.Equal((8L, 0L, 0L), (sink.Delivered, sink.Dropped, sink.Unconfirmed));
+        Assert.Equal((2, 1, 0), (sink.PushesAccepted, sink.PushesRetried, sink.PushesFailed));
+        var entries = handler.Requests.Select(r => Entries(r.Body)).ToList();
+        Assert.Equal([6, 6, 2], entries.Select(e => e.Count));
+        Assert.All(entries[0], e => Assert.Equal(3, e.GetArrayLength()));
+        Assert.All(entries.Skip(1).SelectMany(e => e), e => Assert.Equal(2, e.GetArrayLength()));
+        Assert.Equal(entries[0].Select(e => e[1].GetString()), entries[1].Select(e => e[1].GetString()));
     }
 
     [Fact]
@@ -112,6 +179,30 @@ public class LokiSinkTests
 
         Assert.Single(handler.Requests);
         sink.Complete(Deadline);
+    }
+
+    /// <summary>A connection that never opens: the body is never sent.</summary>
+    private sealed class ConnectingForever : HttpMessageHandler
+    {
+        private int _attempts;
+
+        public int Attempts => Volatile.Read(ref _attempts);
+
+        protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _attempts);
+            cancellationToken.WaitHandle.WaitOne();
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(Send(request, cancellationToken));
+    }
+
+    private static List<JsonElement> Entries(byte[] gzip)
+    {
+        using var body = JsonDocument.Parse(new GZipStream(new MemoryStream(gzip), CompressionMode.Decompress));
+        return [.. body.RootElement.GetProperty("streams").EnumerateArray().SelectMany(s => s.GetProperty("values").EnumerateArray()).Select(v => v.Clone())];
     }
 
     private static LokiSink Start(FakeHttpHandler handler, TimeSpan giveUpAfter, long capacityEvents = 1000)

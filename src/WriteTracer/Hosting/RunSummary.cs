@@ -1,0 +1,42 @@
+using System.Text;
+using WriteTracer.Bpf;
+using WriteTracer.Diagnostics;
+using WriteTracer.Events;
+using WriteTracer.Metrics;
+using WriteTracer.Sinks;
+
+namespace WriteTracer.Hosting;
+
+/// <summary>
+/// The line the tracer ends with: what it captured and, by stage, everything it lost, so
+/// that issued = captured + kernel drops and, per sink, captured = delivered + dropped +
+/// unconfirmed can be checked from it alone. Kernel counters beyond the drops are named
+/// when they are not zero (<see cref="KernelCounterReport"/>).
+/// </summary>
+internal static class RunSummary
+{
+    public static string Format(EventPipeline pipeline, Func<BpfCounter, ulong> kernelCounter, IReadOnlyList<EventSink> sinks)
+    {
+        var line = new StringBuilder();
+        line.Append($"captured {Plural.Count(pipeline.Captured, "write", "writes")} ({Plural.Count(pipeline.CapturedBytes, "byte", "bytes")}); " +
+            $"dropped: kernel {KernelCounterReport.KernelDrops(kernelCounter)}");
+        foreach (var sink in sinks)
+        {
+            line.Append($", {sink.Stage} {sink.Dropped}");
+        }
+        var unconfirmed = sinks.Where(s => s.Unconfirmed > 0).Select(s => $"{s.Stage} {s.Unconfirmed}").ToList();
+        if (unconfirmed.Count > 0)
+        {
+            line.Append($"; unconfirmed: {string.Join(", ", unconfirmed)}");
+        }
+        line.Append($"; unreadable buffers {kernelCounter(BpfCounter.ReadFailed)}");
+        foreach (var report in KernelCounterReport.All.Where(r => r.Counter != BpfCounter.ReadFailed))
+        {
+            if (kernelCounter(report.Counter) is var count and > 0)
+            {
+                line.Append($"; {report.Summary} {count}");
+            }
+        }
+        return line.ToString();
+    }
+}

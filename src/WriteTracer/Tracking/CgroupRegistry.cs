@@ -1,0 +1,287 @@
+using Serilog;
+using WriteTracer.Bpf;
+
+namespace WriteTracer.Tracking;
+
+/// <summary>
+/// The registry of traced cgroups, kept in step with the kernel. Registering puts the
+/// cgroup in the tracked_cgroups map, whose hooks then track every process that forks
+/// inside it or is moved into it (and untrack those moved out), and adds the processes
+/// already in its subtree to the tracked map. Every tracking interval reconciles: a
+/// cgroup removed is unregistered, dead members are dropped, members missed are added
+/// and counts updated. Processes a pid registration traces keep it (the first made).
+/// cgroupsChanged sees the registered cgroups after every change (the state file).
+/// </summary>
+internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map, ICgroupMap cgroups, CgroupNames names,
+    ProcFs proc, int selfPid, Action<bool> setTracing, TimeProvider? time = null,
+    Action<IReadOnlyList<RegisteredCgroup>>? cgroupsChanged = null)
+{
+    /// <summary>The line a cgroup v1-only host answers every registration with.</summary>
+    public const string NoCgroupV2 =
+        "this host has no cgroup v2 hierarchy (no cgroup2 mount in /proc/self/mountinfo): cgroups can be traced on cgroup v2 (unified or hybrid) hosts only";
+
+    private readonly Dictionary<ulong, RegisteredCgroup> _cgroups = [];
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>The names events show for the registrations' ids.</summary>
+    public CgroupNames Names => names;
+
+    public int Count
+    {
+        get { lock (_lock) return _cgroups.Count; }
+    }
+
+    /// <summary>
+    /// Registers the cgroup PATH names (see <see cref="CgroupHierarchy.TryResolve"/>).
+    /// refuse says, given the cgroup and its directory's owner, why the caller may not
+    /// (null: it may). A registration by a non-administrator traces only the processes its
+    /// registrant could trace (<see cref="TracePermission"/>), in the kernel as here.
+    /// </summary>
+    public CgroupRegistration Register(string path, Registrant registrant, Func<CgroupPath, uint, string?>? refuse = null) =>
+        Register(path, registrant, refuse, expectedId: null, registeredAt: null);
+
+    /// <summary>
+    /// Registers again the cgroups a previous run saved that still exist (same cgroup id),
+    /// with their registrants and registration times; logs one line per cgroup restored or dropped.
+    /// </summary>
+    public void Restore(IEnumerable<SavedCgroup> saved)
+    {
+        foreach (var cgroup in saved)
+        {
+            var registrant = new Registrant(cgroup.RegisteredByUid, cgroup.Administrator);
+            var registration = Register(cgroup.Path, registrant, refuse: null, cgroup.Id, new DateTimeOffset(cgroup.RegisteredAt, TimeSpan.Zero));
+            var outcome = registration.Status switch
+            {
+                CgroupRegistrationStatus.Registered => $"restored with {registration.Cgroup!.ProcessCount} processes",
+                CgroupRegistrationStatus.NotFound => "removed; dropped",
+                CgroupRegistrationStatus.Replaced => "removed (the cgroup created again at that path is another one); dropped",
+                _ => $"not restored: {registration.Describe()}",
+            };
+            Log.Information("state file: cgroup {Cgroup} (id {Id}, registered by {Registrant}): {Outcome}",
+                cgroup.Path, cgroup.Id, registrant.Administrator ? "an administrator" : $"uid {registrant.Uid}", outcome);
+        }
+    }
+
+    private CgroupRegistration Register(string path, Registrant registrant, Func<CgroupPath, uint, string?>? refuse,
+        ulong? expectedId, DateTimeOffset? registeredAt)
+    {
+        if (hierarchy is null)
+        {
+            return new(CgroupRegistrationStatus.Invalid, path, Reason: NoCgroupV2);
+        }
+        if (!hierarchy.TryResolve(path, out var cgroup, out var reason))
+        {
+            return new(CgroupRegistrationStatus.Invalid, path, Reason: reason);
+        }
+        if (!CgroupHierarchy.TryStat(cgroup, out var id, out var ownerUid, out var exists))
+        {
+            return exists
+                ? new(CgroupRegistrationStatus.Invalid, path, Reason: $"'{path}' is not a cgroup directory ({cgroup.Directory})")
+                : new(CgroupRegistrationStatus.NotFound, path);
+        }
+        if (expectedId is { } expected && expected != id)
+        {
+            return new(CgroupRegistrationStatus.Replaced, path);
+        }
+        if (refuse?.Invoke(cgroup, ownerUid) is { } refusal)
+        {
+            return new(CgroupRegistrationStatus.Forbidden, path, Reason: refusal);
+        }
+        lock (_lock)
+        {
+            // Removed (and maybe created again: a restarted service) since the last reconciliation: that registration goes now.
+            foreach (var removed in _cgroups.Values.Where(c => c.Covers(cgroup) && !Exists(c)).ToList())
+            {
+                DropRemoved(removed);
+            }
+            if (_cgroups.TryGetValue(id, out var registered))
+            {
+                return new(CgroupRegistrationStatus.AlreadyRegistered, path, registered);
+            }
+            if (_cgroups.Values.FirstOrDefault(c => c.Covers(cgroup)) is { } covering)
+            {
+                return new(CgroupRegistrationStatus.Covered, path, covering);
+            }
+            var registration = new RegisteredCgroup(cgroup, id, names.Allocate(cgroup.Name), registrant, registeredAt ?? _time.GetUtcNow());
+            // Hooks first, so whatever forks inside or moves in from now on is tracked in the kernel.
+            setTracing(true);
+            if (cgroups.TryAdd(id, registration.Registration, registrant.Administrator ? 0 : TrackedProcess.UnprivilegedFlag, (uint)Math.Max(registrant.Uid, 0))
+                != TrackedMapResult.Added || AddMembers(registration) == TrackedMapResult.Full)
+            {
+                cgroups.Remove(id);
+                map.RemoveAll(registration.Registration);
+                UpdateTracing();
+                return new(CgroupRegistrationStatus.MapFull, path);
+            }
+            _cgroups.Add(id, registration);
+            Recount();
+            CgroupsChanged();
+            return new(CgroupRegistrationStatus.Registered, path, registration);
+        }
+    }
+
+    /// <summary>Unregisters the cgroup with this id and untracks its processes; null when none is registered.</summary>
+    public RegisteredCgroup? Unregister(ulong id)
+    {
+        lock (_lock)
+        {
+            if (!_cgroups.TryGetValue(id, out var registered))
+            {
+                return null;
+            }
+            Remove(registered);
+            Recount();
+            CgroupsChanged();
+            return registered;
+        }
+    }
+
+    /// <summary>The registered cgroup PATH names; null when it is not registered (or names no cgroup).</summary>
+    public RegisteredCgroup? Find(string path)
+    {
+        if (hierarchy is null || !hierarchy.TryResolve(path, out var cgroup, out _))
+        {
+            return null;
+        }
+        lock (_lock)
+        {
+            return _cgroups.Values.FirstOrDefault(c => c.Name == cgroup.Name);
+        }
+    }
+
+    public RegisteredCgroup? Find(ulong id)
+    {
+        lock (_lock)
+        {
+            return _cgroups.GetValueOrDefault(id);
+        }
+    }
+
+    public IReadOnlyList<RegisteredCgroup> Cgroups()
+    {
+        lock (_lock)
+        {
+            return OrderedCgroups();
+        }
+    }
+
+    /// <summary>One tracking-interval pass (see the class summary).</summary>
+    public void Reconcile()
+    {
+        lock (_lock)
+        {
+            foreach (var registered in _cgroups.Values.Where(c => !Exists(c)).ToList())
+            {
+                DropRemoved(registered);
+            }
+            var live = _cgroups.Values.Select(c => c.Registration).ToHashSet();
+            foreach (var (pid, root) in map.Snapshot())
+            {
+                if (CgroupNames.IsCgroupRegistration(root) && (!live.Contains(root) || !proc.IsAlive(pid, out _)))
+                {
+                    map.Remove(pid);
+                }
+            }
+            foreach (var registered in _cgroups.Values)
+            {
+                if (AddMembers(registered) == TrackedMapResult.Full)
+                {
+                    Log.Warning("the tracked-process map is full: some processes of cgroup {Cgroup} are not traced", registered.Name);
+                }
+            }
+            Recount();
+        }
+    }
+
+    /// <summary>
+    /// Adds the processes of the cgroup's subtree that the map lacks, repeated until a
+    /// pass adds nothing: a process forked before its parent entered the map is listed by
+    /// the next pass. A process traced already keeps its registration (the first made).
+    /// </summary>
+    private TrackedMapResult AddMembers(RegisteredCgroup registered)
+    {
+        List<int> added;
+        do
+        {
+            added = [];
+            foreach (var pid in CgroupHierarchy.Processes(registered.Path))
+            {
+                if (pid == selfPid || map.TryGetRoot(pid, out _) || !MayJoin(registered, pid))
+                {
+                    continue;
+                }
+                switch (map.TryAdd(pid, registered.Registration, !registered.Registrant.Administrator))
+                {
+                    case TrackedMapResult.Full:
+                        return TrackedMapResult.Full;
+                    case TrackedMapResult.Added:
+                        added.Add(pid);
+                        break;
+                }
+            }
+            // One that moved out between the listing and its addition left nothing for the kernel
+            // to untrack: listed no more, it goes (one that moves out later, the kernel untracks).
+            // The listing, unlike /proc/PID/cgroup, reads the same in any cgroup namespace.
+            var listed = CgroupHierarchy.Processes(registered.Path).ToHashSet();
+            foreach (var pid in added.Where(p => !listed.Contains(p)))
+            {
+                map.Remove(pid);
+            }
+        }
+        while (added.Count > 0);
+        return TrackedMapResult.Added;
+    }
+
+    /// <summary>The kernel's rule (may_join): a non-administrator's registration takes only what its registrant may trace.</summary>
+    private bool MayJoin(RegisteredCgroup registered, int pid) =>
+        proc.IsAlive(pid, out _) && (registered.Registrant.Administrator || TracePermission.Allows(proc, registered.Registrant.Uid, pid));
+
+    /// <summary>True while the registered cgroup's directory is still that cgroup (same id).</summary>
+    private static bool Exists(RegisteredCgroup registered) =>
+        CgroupHierarchy.TryStat(registered.Path, out var id, out _, out _) && id == registered.Id;
+
+    private void DropRemoved(RegisteredCgroup registered)
+    {
+        Log.Information("cgroup {Cgroup} was removed; unregistered", registered.Name);
+        Remove(registered);
+        CgroupsChanged();
+    }
+
+    private void Remove(RegisteredCgroup registered)
+    {
+        _cgroups.Remove(registered.Id);
+        // The kernel first, so nothing joins while the members go.
+        cgroups.Remove(registered.Id);
+        map.RemoveAll(registered.Registration);
+        // A registered cgroup above it takes over its processes.
+        foreach (var covering in _cgroups.Values.Where(c => c.Covers(registered.Path)))
+        {
+            AddMembers(covering);
+        }
+        UpdateTracing();
+    }
+
+    private void UpdateTracing() => setTracing(_cgroups.Count > 0);
+
+    private void CgroupsChanged() => cgroupsChanged?.Invoke(OrderedCgroups());
+
+    private List<RegisteredCgroup> OrderedCgroups() =>
+        [.. _cgroups.Values.OrderBy(c => c.RegisteredAt).ThenBy(c => c.Name, StringComparer.Ordinal)];
+
+    private void Recount()
+    {
+        var perRegistration = _cgroups.Values.ToDictionary(c => c.Registration, _ => 0);
+        foreach (var (_, root) in map.Snapshot())
+        {
+            if (perRegistration.TryGetValue(root, out var count))
+            {
+                perRegistration[root] = count + 1;
+            }
+        }
+        foreach (var registered in _cgroups.Values)
+        {
+            registered.ProcessCount = perRegistration[registered.Registration];
+        }
+    }
+}
