@@ -111,7 +111,7 @@ test-unit: bpf $(BIN)/write-tracer ## Unit tests (no privileges needed; they run
 test-e2e: build ## End-to-end tests against the real kernel (root)
 	dotnet test tests/WriteTracer.EndToEnd $(DOTNET_FLAGS) --logger "console;verbosity=normal"
 
-bench: build ## Benchmarks against strace and bpftrace: one table (root; BENCH_QUICK=1, BENCH_RUNS=N)
+bench: build ## Benchmarks against strace and bpftrace: one table (root; BENCH_QUICK=1, BENCH_RUNS=N, BENCH_AGAINST=REF)
 	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(BENCH_APT_PACKAGES)"
 	cd utilities/bench && python3 -B -m unittest -q test_bench
 	dotnet build utilities/bench/WriteTracer.Benchmarks $(DOTNET_FLAGS)

@@ -74,6 +74,21 @@ static __always_inline void count(__u32 slot)
 		*value += 1; /* per-CPU slot: no other writer */
 }
 
+/*
+ * Every change of the tracked set in the kernel goes through track() and untrack()
+ * (fork, exit, and any hook that adds or removes a process), so whatever must stay in
+ * step with `tracked` is kept in one place.
+ */
+static __always_inline long track(__u32 tgid, const struct tracked_process *value)
+{
+	return bpf_map_update_elem(&tracked, &tgid, value, BPF_ANY);
+}
+
+static __always_inline long untrack(__u32 tgid)
+{
+	return bpf_map_delete_elem(&tracked, &tgid);
+}
+
 /* One write as the hooks see it. */
 struct write_call {
 	__u64 timestamp_ns;
@@ -492,6 +507,132 @@ WT_SYSCALL_TRACEPOINTS(pwrite64, false)
 WT_SYSCALL_TRACEPOINTS(pwritev, true)
 WT_SYSCALL_TRACEPOINTS(pwritev2, true)
 
+/*
+ * The raw syscall tracepoints (--attach raw): one program for every syscall of every
+ * task while attached, so the syscall number is tested first and a call outside the
+ * family costs a few compares. They skip the perf side of the syscall tracepoints
+ * (the argument copy into a perf buffer) but, like them, put every task on the
+ * syscall slow path. Numbers of this architecture's native syscall table.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define WT_NR_WRITE 1
+#define WT_NR_WRITEV 20
+#define WT_NR_PWRITE64 18
+#define WT_NR_PWRITEV 296
+#define WT_NR_PWRITEV2 328
+#define WT_SYSCALL_NR(regs) ((long)(regs)->orig_ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define WT_NR_WRITE 64
+#define WT_NR_WRITEV 66
+#define WT_NR_PWRITE64 68
+#define WT_NR_PWRITEV 70
+#define WT_NR_PWRITEV2 287
+#define WT_SYSCALL_NR(regs) ((long)(regs)->syscallno)
+#else
+#error "the raw syscall tracepoints need this architecture's syscall numbers"
+#endif
+
+/* The WT_SYSCALL_* of syscall number id when --syscalls traces it, else -1; cfg.syscalls is a constant to the verifier. */
+static __always_inline int traced_syscall(long id)
+{
+	if ((cfg.syscalls & 1u << WT_SYSCALL_WRITE) && id == WT_NR_WRITE)
+		return WT_SYSCALL_WRITE;
+	if ((cfg.syscalls & 1u << WT_SYSCALL_WRITEV) && id == WT_NR_WRITEV)
+		return WT_SYSCALL_WRITEV;
+	if ((cfg.syscalls & 1u << WT_SYSCALL_PWRITE64) && id == WT_NR_PWRITE64)
+		return WT_SYSCALL_PWRITE64;
+	if ((cfg.syscalls & 1u << WT_SYSCALL_PWRITEV) && id == WT_NR_PWRITEV)
+		return WT_SYSCALL_PWRITEV;
+	if ((cfg.syscalls & 1u << WT_SYSCALL_PWRITEV2) && id == WT_NR_PWRITEV2)
+		return WT_SYSCALL_PWRITEV2;
+	return -1;
+}
+
+/*
+ * A 32-bit task's syscall numbers are another table's (ia32's 1 is exit, not write).
+ * The syscall tracepoints ignore such calls on x86; so does the raw tracepoint.
+ */
+static __always_inline bool compat_syscall(void)
+{
+#if defined(__TARGET_ARCH_x86)
+	return bpf_get_current_task_btf()->thread_info.status & 0x0002; /* TS_COMPAT */
+#else
+	return bpf_get_current_task_btf()->thread_info.flags & (1ul << 22); /* TIF_32BIT */
+#endif
+}
+
+static __always_inline bool vector_syscall(int syscall)
+{
+	return syscall == WT_SYSCALL_WRITEV || syscall == WT_SYSCALL_PWRITEV || syscall == WT_SYSCALL_PWRITEV2;
+}
+
+/*
+ * When syscall number id is a call --syscalls traces and the task is tracked: the call
+ * decoded into call from the user's registers (the syscall's own arguments, as at its
+ * tracepoint), and its WT_SYSCALL_*. Otherwise -1.
+ */
+static __always_inline int select_raw(struct write_call *call, struct pt_regs *regs, long id)
+{
+	int syscall = traced_syscall(id);
+	__u64 fd, buf, count, pos;
+	bool selected;
+
+	if (syscall < 0 || compat_syscall())
+		return -1;
+	fd = PT_REGS_PARM1_SYSCALL(regs);
+	buf = PT_REGS_PARM2_SYSCALL(regs);
+	count = PT_REGS_PARM3_SYSCALL(regs);
+	pos = PT_REGS_PARM4_SYSCALL(regs);
+	switch (syscall) {
+	case WT_SYSCALL_WRITE:
+		selected = decode_write(call, fd, buf, count, pos);
+		break;
+	case WT_SYSCALL_WRITEV:
+		selected = decode_writev(call, fd, buf, count, pos);
+		break;
+	case WT_SYSCALL_PWRITE64:
+		selected = decode_pwrite64(call, fd, buf, count, pos);
+		break;
+	case WT_SYSCALL_PWRITEV:
+		selected = decode_pwritev(call, fd, buf, count, pos);
+		break;
+	default:
+		selected = decode_pwritev2(call, fd, buf, count, pos);
+	}
+	return selected ? syscall : -1;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
+{
+	struct write_call call;
+	int syscall = select_raw(&call, regs, id);
+
+	if (syscall < 0)
+		return 0;
+	return vector_syscall(syscall) ? emit(&call, true) : emit(&call, false);
+}
+
+/* --capture-at exit: held at entry, emitted by handle_sys_exit. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter_hold, struct pt_regs *regs, long id)
+{
+	struct write_call call;
+
+	return select_raw(&call, regs, id) < 0 ? 0 : hold(&call);
+}
+
+/* Only a call held at entry is emitted: a compat task's, never held, finds nothing. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
+{
+	int syscall = traced_syscall(WT_SYSCALL_NR(regs));
+
+	if (syscall < 0)
+		return 0;
+	return vector_syscall(syscall) ? on_write_exit(ret, true) : on_write_exit(ret, false);
+}
+
 /* BPF trampolines on the function behind write(2): far cheaper for untracked writes. */
 SEC("fentry/ksys_write")
 int BPF_PROG(handle_write_fentry, unsigned int fd, const char *buf, size_t count)
@@ -584,14 +725,14 @@ static __always_inline void join_cgroup(__u32 tgid, struct task_struct *task, st
 
 	if (!registered || !may_join(registered, task)) {
 		if (tracked_now)
-			bpf_map_delete_elem(&tracked, &tgid);
+			untrack(tgid);
 		return;
 	}
 	if (tracked_now && tracked_now->root_pid == registered->registration)
 		return;
 	joined.root_pid = registered->registration;
 	joined.flags = WT_TRACK_CGROUP | (registered->flags & WT_TRACK_UNPRIVILEGED);
-	if (bpf_map_update_elem(&tracked, &tgid, &joined, BPF_ANY))
+	if (track(tgid, &joined))
 		count(WT_COUNTER_TRACKED_FULL);
 }
 
@@ -626,7 +767,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 
 	inherited.root_pid = proc->root_pid;
 	inherited.flags = proc->flags;
-	if (bpf_map_update_elem(&tracked, &child_tgid, &inherited, BPF_ANY))
+	if (track(child_tgid, &inherited))
 		count(WT_COUNTER_TRACKED_FULL);
 	return 0;
 }
@@ -641,7 +782,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		return 0;
 
 	tgid = BPF_CORE_READ(task, tgid);
-	bpf_map_delete_elem(&tracked, &tgid);
+	untrack(tgid);
 	return 0;
 }
 
@@ -662,7 +803,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		return 0;
 	if (!BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
 		return 0;
-	if (!bpf_map_delete_elem(&tracked, &tgid))
+	if (!untrack(tgid))
 		count(WT_COUNTER_UNTRACKED_ON_EXEC);
 	return 0;
 }

@@ -123,6 +123,7 @@ struct wt_config {
 	__u32 filter_fds;        /* nonzero: only fds present in the fd_filter map */
 	__u32 resolve_fds;       /* WT_RESOLVE_FDS_* */
 	__u64 wakeup_bytes;      /* force a reader wakeup once this much is unread */
+	__u32 syscalls;          /* bit 1 << WT_SYSCALL_*: the calls traced (--syscalls), for the raw tracepoint's dispatch */
 	__u32 fail_pending;      /* tests only: nonzero makes every per-thread storage request fail (WT_COUNTER_PENDING_FULL) */
 };
 

@@ -57,10 +57,14 @@ static const char usage_text[] =
     "              (with -w too: the stdin line first, then the sleep)\n"
     "  -e CODE     exit with CODE (0..255) on success (default 0)\n"
     "  -q N        quiet loop for benchmarks: N identical writes of -s bytes\n"
-    "              (default 64, seq=0 payload) from the main thread, buffer\n"
-    "              built once; not combinable with -t/-n/-c/-g\n"
+    "              (default 64, seq=0 payload) from each of the -t threads\n"
+    "              (default: the main thread only), buffer built once; not\n"
+    "              combinable with -n/-c/-g\n"
     "  -v IOVECS   with -q: each payload is one writev(2) of IOVECS buffers\n"
     "              (1..1024), the -s bytes split evenly (the last takes the rest)\n"
+    "  -G N        syscall loop for benchmarks: N getppid(2) calls from the\n"
+    "              main thread and no write but the stderr lines; not\n"
+    "              combinable with -t/-n/-c/-g/-q\n"
     "  -h          this help\n"
     "Text payload: \"w pid=<pid> tid=<tid> seq=<i>\\n\", seq = 0..n-1 per writer.\n"
     "stderr: \"writer pid <pid>\" at start (before any wait), and on success\n"
@@ -69,9 +73,9 @@ static const char usage_text[] =
     "any child failure makes writer exit 1). Exit 2: bad usage, 1: write failed.\n";
 
 static struct {
-    long long threads, lines, children, size, wait_ms, pause_us, exit_code, quiet, iovecs;
+    long long threads, lines, children, size, wait_ms, pause_us, exit_code, quiet, iovecs, getppids;
     int grandchild, binary, wait_stdin, fd;
-} cfg = { .threads = 1, .lines = 10, .size = -1, .quiet = -1, .fd = 1 };
+} cfg = { .threads = 1, .lines = 10, .size = -1, .quiet = -1, .getppids = -1, .fd = 1 };
 
 static pthread_barrier_t start_line;   // lets all threads start writing at once
 
@@ -204,6 +208,42 @@ static int run_writer(long long *written)
     return rc;
 }
 
+// -q: the benchmark path, per writer thread. One payload built up front, then
+// nothing but write(2), or with -v writev(2), and a length check per iteration.
+static int run_quiet(long long *written)
+{
+    struct payload p;
+    if (payload_init(&p) != 0)
+        return -1;
+    payload_set(&p, getpid(), (int)syscall(SYS_gettid), 0);
+    struct iovec iov[1024];
+    int iovcnt = (int)cfg.iovecs;
+    size_t piece = iovcnt > 0 ? p.len / (size_t)iovcnt : 0;
+    for (int i = 0; i < iovcnt; i++) {
+        iov[i].iov_base = p.buf + (size_t)i * piece;
+        iov[i].iov_len = i == iovcnt - 1 ? p.len - (size_t)i * piece : piece;
+    }
+    int rc = 0;
+    for (long long i = 0; i < cfg.quiet; i++) {
+        if (iovcnt > 0 ? check_written("writev", cfg.fd, writev(cfg.fd, iov, iovcnt), p.len) != 0
+                       : write_exact(cfg.fd, p.buf, p.len) != 0) {
+            rc = -1;
+            break;
+        }
+        (*written)++;
+    }
+    free(p.buf);
+    return rc;
+}
+
+// -G: the cost a tracer adds to a syscall that is not a write. getppid(2) does
+// almost nothing in the kernel, and glibc passes it straight through.
+static void run_getppid(void)
+{
+    for (long long i = 0; i < cfg.getppids; i++)
+        syscall(SYS_getppid);
+}
+
 struct worker {
     pthread_t thread;
     long long written;
@@ -215,7 +255,7 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     if (cfg.threads > 1)
         pthread_barrier_wait(&start_line);
-    w->failed = run_writer(&w->written) != 0;
+    w->failed = (cfg.quiet >= 0 ? run_quiet(&w->written) : run_writer(&w->written)) != 0;
     return NULL;
 }
 
@@ -323,34 +363,6 @@ static int run_children(void)
     return rc;
 }
 
-// -q: the benchmark path. One payload built up front, then nothing but
-// write(2), or with -v writev(2), and a length check per iteration.
-static int run_quiet(long long *written)
-{
-    struct payload p;
-    if (payload_init(&p) != 0)
-        return -1;
-    payload_set(&p, getpid(), (int)syscall(SYS_gettid), 0);
-    struct iovec iov[1024];
-    int iovcnt = (int)cfg.iovecs;
-    size_t piece = iovcnt > 0 ? p.len / (size_t)iovcnt : 0;
-    for (int i = 0; i < iovcnt; i++) {
-        iov[i].iov_base = p.buf + (size_t)i * piece;
-        iov[i].iov_len = i == iovcnt - 1 ? p.len - (size_t)i * piece : piece;
-    }
-    int rc = 0;
-    for (long long i = 0; i < cfg.quiet; i++) {
-        if (iovcnt > 0 ? check_written("writev", cfg.fd, writev(cfg.fd, iov, iovcnt), p.len) != 0
-                       : write_exact(cfg.fd, p.buf, p.len) != 0) {
-            rc = -1;
-            break;
-        }
-        (*written)++;
-    }
-    free(p.buf);
-    return rc;
-}
-
 static void wait_before_start(void)
 {
     if (cfg.wait_stdin) {
@@ -370,11 +382,11 @@ static void wait_before_start(void)
 int main(int argc, char **argv)
 {
     const char *path = NULL;
-    int fd_given = 0, workload_given = 0;
+    int fd_given = 0, workload_given = 0, threads_given = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "t:n:c:gbs:f:o:w:p:We:q:v:h")) != -1) {
+    while ((opt = getopt(argc, argv, "t:n:c:gbs:f:o:w:p:We:q:v:G:h")) != -1) {
         switch (opt) {
-        case 't': cfg.threads = parse(optarg, 0, 4096, "-t"); workload_given = 1; break;
+        case 't': cfg.threads = parse(optarg, 0, 4096, "-t"); threads_given = 1; break;
         case 'n': cfg.lines = parse(optarg, 0, MAX_LINES, "-n"); workload_given = 1; break;
         case 'c': cfg.children = parse(optarg, 0, 100000, "-c"); workload_given = 1; break;
         case 'g': cfg.grandchild = 1; workload_given = 1; break;
@@ -386,8 +398,9 @@ int main(int argc, char **argv)
         case 'p': cfg.pause_us = parse(optarg, 0, 1000000, "-p"); break;
         case 'W': cfg.wait_stdin = 1; break;
         case 'e': cfg.exit_code = parse(optarg, 0, 255, "-e"); break;
-        case 'q': cfg.quiet = parse(optarg, 0, LLONG_MAX, "-q"); break;
+        case 'q': cfg.quiet = parse(optarg, 0, MAX_LINES, "-q"); break;
         case 'v': cfg.iovecs = parse(optarg, 1, 1024, "-v"); break;
+        case 'G': cfg.getppids = parse(optarg, 0, LLONG_MAX, "-G"); break;
         case 'h': fputs(usage_text, stdout); return 0;
         default:  fputs(usage_text, stderr); return 2;   // getopt printed why
         }
@@ -399,7 +412,9 @@ int main(int argc, char **argv)
     if (cfg.grandchild && cfg.children == 0)
         die_usage("%s", "-g needs at least one child (-c 1 or more)");
     if (cfg.quiet >= 0 && workload_given)
-        die_usage("%s", "-q cannot be combined with -t, -n, -c or -g");
+        die_usage("%s", "-q cannot be combined with -n, -c or -g");
+    if (cfg.getppids >= 0 && (workload_given || threads_given || cfg.quiet >= 0))
+        die_usage("%s", "-G cannot be combined with -t, -n, -c, -g or -q");
     if (cfg.iovecs > 0 && cfg.quiet < 0)
         die_usage("%s", "-v needs the quiet loop (-q N)");
     if (cfg.quiet >= 0 && cfg.size < 0)
@@ -426,8 +441,11 @@ int main(int argc, char **argv)
     wait_before_start();
 
     long long own = 0, total;
-    if (cfg.quiet >= 0) {
-        if (run_quiet(&own) != 0)
+    if (cfg.getppids >= 0) {
+        run_getppid();
+        total = own;
+    } else if (cfg.quiet >= 0) {
+        if (run_threads(&own) != 0)
             return 1;
         total = own;
     } else {

@@ -3,17 +3,26 @@
 in one run, repeated; prints one Markdown table (medians; every ratio against a baseline
 measured in the same repetition) and keeps the raw results under build/bench/.
 
+With BENCH_AGAINST=<git ref>, that ref is built in a git worktree under build/bench/ (removed
+afterwards) and its write-tracer runs interleaved with the working tree's on the same workloads;
+strace and bpftrace are left out, and the report adds the new/old ratios of the tracer's overhead
+(traced − untraced ns per write, each against the baseline of its own repetition).
+
 `bench.py --render results-….json` prints the report of a saved run again.
 Environment: BENCH_RUNS (repetitions, default 5), BENCH_QUICK=1 (smaller workloads, one
-repetition, a shorter pipeline benchmark), BENCH_ONLY=w1,w1v,w2,fork,untracked,pipeline."""
+repetition, a shorter pipeline benchmark), BENCH_ONLY=w1,w1v,w2,w3,fork,untracked,getppid,pipeline,
+BENCH_AGAINST=REF, BENCH_ARGS / BENCH_AGAINST_ARGS (extra write-tracer options for the working
+tree's / the ref's binary, e.g. BENCH_AGAINST=HEAD BENCH_ARGS="--attach raw" compares two hooks)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import glob
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -22,6 +31,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
+import against
 import pipeline
 import report
 from accounting import Summary, account
@@ -38,6 +48,7 @@ QUIET_WAIT_S = 30           # per run, for another tracer to leave the write pat
 QUIET_WAIT_BUDGET_S = 300   # in all
 DATA_FD = 3  # the writer's -o file
 FENTRY = ("--attach", "fentry")  # measured beside the default attach point where the binary has it
+RAW = ("--attach", "raw")        # the raw syscall tracepoint, likewise
 RESOLVE_FDS = ("--resolve-fds",)  # fd_path on every event: the kernel's identity read, then a cache hit per event
 SYSCALLS_ALL = ("--syscalls", "all")  # the whole write family: five tracepoints instead of one
 W1V_IOVECS = 4  # W1's 64 bytes as one writev(2) of this many buffers
@@ -63,10 +74,46 @@ class Setup:
     label: str
     divisor: int = 1      # the workload is shrunk by this much (strace would take minutes)
     tracer_args: tuple[str, ...] = ()  # extra write-tracer options
+    candidate: str = "new"  # which write-tracer binary (Candidate.key)
+
+
+@dataclass
+class Candidate:
+    """A write-tracer binary under test: the working tree's ("new") or BENCH_AGAINST's ("old"),
+    with the options BENCH_ARGS / BENCH_AGAINST_ARGS add to every run of it."""
+    key: str
+    name: str
+    binary: str
+    args: tuple[str, ...] = ()
+    help_text: str = ""
+    file_output: bool = False
+
+    def has(self, option: str) -> bool:
+        return option in self.help_text
+
+    def has_attach(self, hook: str) -> bool:
+        """--attach HOOK is a choice of this binary: its --help lists them as "--attach <a|b>"."""
+        choices = re.search(r"--attach <([a-z|]+)>", self.help_text)
+        return choices is not None and hook in choices.group(1).split("|")
+
+    @property
+    def described(self) -> str:
+        return self.name + (f" {' '.join(self.args)}" if self.args else "")
 
 
 def quiet_loop(key: str, title: str, writes: int, size: int, path: str, *extra: str) -> Workload:
     return Workload(key, title, ("-q", str(writes), "-s", str(size), *extra, "-o", path), writes, 1)
+
+
+def threaded_loop(key: str, title: str, threads: int, writes: int, size: int, path: str) -> Workload:
+    return Workload(key, title, ("-t", str(threads), "-q", str(writes), "-s", str(size), "-o", path),
+                    threads * writes, 1)
+
+
+def getppid_loop(calls: int) -> Workload:
+    """No writes: data_writes counts the getppid(2) calls, which ns_per_write divides by."""
+    return Workload("getppid", f"getppid loop: {calls:,} getppid(2) calls by a process nobody tracks",
+                    ("-G", str(calls)), calls, 1)
 
 
 def scaled(workload: Workload, divisor: int) -> Workload:
@@ -85,44 +132,47 @@ def fork_workload(children: int) -> Workload:
 
 
 class Bench:
-    def __init__(self, quick: bool, runs: int, only: set[str]):
+    def __init__(self, quick: bool, runs: int, only: set[str], candidates: list[Candidate]):
         self.quick = quick
         self.runs = runs
         self.only = only
-        w1_writes, w2_writes, children = (200_000, 20_000, 100) if quick else (2_000_000, 200_000, 500)
+        w1_writes, w2_writes, w3_writes, getppids, children = (
+            (200_000, 20_000, 100_000, 500_000, 100) if quick else (2_000_000, 200_000, 1_000_000, 5_000_000, 500))
         self.w1 = quiet_loop("w1", f"W1: {w1_writes:,} × 64 B to /dev/null, one thread", w1_writes, 64, "/dev/null")
         self.w1v = quiet_loop("w1v", f"W1v: {w1_writes:,} × 64 B to /dev/null, each a writev of {W1V_IOVECS} buffers, one thread",
                               w1_writes, 64, "/dev/null", "-v", str(W1V_IOVECS))
         self.w2 = quiet_loop("w2", f"W2: {w2_writes:,} × 4 KiB to a file", w2_writes, 4096,
                              os.path.join(WORK_DIR, "w2.data"))
+        self.w3 = threaded_loop("w3", f"W3: 2 threads × {w3_writes:,} × 64 B to /dev/null", 2, w3_writes, 64,
+                                "/dev/null")
         self.fork = fork_workload(children)
-        self.file_output = False
-        self.daemon = False
-        self.fentry = False
-        self.resolve_fds = False
-        self.syscalls = False
+        self.getppid = getppid_loop(getppids)
+        self.candidates = {c.key: c for c in candidates}
+        self.ab = "old" in self.candidates
         self.records: list[dict] = []
         self.quiet_budget_s = QUIET_WAIT_BUDGET_S / (5 if quick else 1)
 
     # ---- set-up -------------------------------------------------------------------------
 
     def probe_features(self) -> None:
-        """The file sink and the daemon mode arrive on other branches: use them where the
-        binary really has them (an option that parses is not enough: try it)."""
-        help_text = subprocess.run([TRACER, "--help"], capture_output=True, text=True).stdout
-        self.daemon = "--rest-port" in help_text
-        self.fentry = "--attach" in help_text
-        self.resolve_fds = "--resolve-fds" in help_text
-        self.syscalls = "--syscalls" in help_text
-        if "--file-output" in help_text:
+        for candidate in self.candidates.values():
+            self.probe(candidate)
+
+    def probe(self, candidate: Candidate) -> None:
+        """Options arrive on branches and differ between refs: use what each binary really
+        has (an option that parses is not enough for the file sink: try it, with the
+        candidate's own extra options, which a bad BENCH_ARGS then fails here)."""
+        candidate.help_text = subprocess.run([candidate.binary, "--help"], capture_output=True, text=True).stdout
+        if candidate.has("--file-output"):
             fresh_dir(WORK_DIR)
             probe = os.path.join(WORK_DIR, "probe.jsonl")
-            done = subprocess.run([TRACER, "--metrics-port", "0", "-q", "-o", probe, "--",
+            done = subprocess.run([candidate.binary, "--metrics-port", "0", *candidate.args, "-q", "-o", probe, "--",
                                    WRITER, "-n", "1", "-o", "/dev/null"],
                                   capture_output=True, text=True, timeout=120)
             if done.returncode != 0:
-                raise BenchError(f"write-tracer failed its start-up probe:\n{done.stderr[-2000:]}")
-            self.file_output = count_occurrences(rotated(probe), b'"fd":%d,' % DATA_FD) == 1
+                raise BenchError(f"write-tracer ({candidate.described}) failed its start-up probe:\n"
+                                 f"{done.stderr[-2000:]}")
+            candidate.file_output = count_occurrences(rotated(probe), b'"fd":%d,' % DATA_FD) == 1
 
     def other_tracers(self) -> list[str]:
         """BPF programs on the write path while none of ours runs: another tracer slows
@@ -142,62 +192,101 @@ class Bench:
 
     # ---- the measurements ---------------------------------------------------------------
 
+    def write_tracer(self, key: str, label: str, tracer_args: tuple[str, ...] = ()) -> list[Setup]:
+        """The setup once per binary under test: in an A/B run the two run back to back."""
+        return [Setup(key, label, tracer_args=tracer_args, candidate=c) for c in self.candidates]
+
+    def other_hooks(self, key: str, label: str, tracer_args: tuple[str, ...] = ()) -> list[Setup]:
+        """The setup with each other attach point the working tree's binary has; not in an A/B
+        run, where BENCH_ARGS / BENCH_AGAINST_ARGS choose the hooks."""
+        if self.ab:
+            return []
+        new = self.candidates["new"]
+        return [Setup(key, label.replace("write-tracer", f"write-tracer {' '.join(hook)}", 1),
+                      tracer_args=(*hook, *tracer_args))
+                for hook in (RAW, FENTRY) if new.has_attach(hook[1])]
+
+    def comparisons(self, setups: list[Setup]) -> list[Setup]:
+        """strace and bpftrace: left out of A/B runs, which compare write-tracer with itself."""
+        return [] if self.ab else setups
+
     def traced_setups(self, scenario: str) -> list[Setup]:
+        stdout = "write-tracer → stdout (/dev/null)"
+        resolve = self.candidates["new"].has("--resolve-fds") and scenario == "w1" and not self.ab
         return [
             Setup("none", "no tracer"),
-            Setup("wt-stdout", "write-tracer → stdout (/dev/null)"),
+            *self.write_tracer("wt-stdout", stdout),
             *([Setup("wt-stdout", "write-tracer --resolve-fds → stdout (/dev/null)", tracer_args=RESOLVE_FDS)]
-              if self.resolve_fds and scenario == "w1" else []),
+              if resolve else []),
             *([Setup("wt-stdout", "write-tracer --syscalls all → stdout (/dev/null)", tracer_args=SYSCALLS_ALL)]
-              if self.syscalls and scenario == "w1" else []),
-            Setup("wt-file", "write-tracer → rotating file (-q -o FILE -n 1000000)"),
-            *([Setup("wt-stdout", "write-tracer --attach fentry → stdout (/dev/null)", tracer_args=FENTRY)]
-              if self.fentry else []),
-            Setup("none", "no tracer", divisor=20),
-            Setup("strace", "strace -f -e trace=write -o FILE", divisor=20),
-            Setup("bpftrace", "bpftrace one-liner (pid filter)"),
+              if self.candidates["new"].has("--syscalls") and scenario == "w1" and not self.ab else []),
+            *self.write_tracer("wt-file", "write-tracer → rotating file (-q -o FILE -n 1000000)"),
+            *self.other_hooks("wt-stdout", stdout),
+            *self.comparisons([] if scenario == "w3" else [
+                Setup("none", "no tracer", divisor=20),
+                Setup("strace", "strace -f -e trace=write -o FILE", divisor=20),
+                Setup("bpftrace", "bpftrace one-liner (pid filter)")]),
         ]
 
     def writev_setups(self) -> list[Setup]:
-        """W1v, where the binary has --syscalls; write stays traced for the writer's last line (a write)."""
-        if not self.syscalls:
+        """W1v, where the binaries have --syscalls; write stays traced for the writer's last line (a write)."""
+        if not all(c.has("--syscalls") for c in self.candidates.values()):
             return []
-        return [Setup("none", "no tracer"),
-                Setup("wt-stdout", "write-tracer --syscalls all → stdout (/dev/null)", tracer_args=SYSCALLS_ALL),
-                Setup("wt-stdout", "write-tracer --syscalls write,writev → stdout (/dev/null)",
-                      tracer_args=("--syscalls", "write,writev"))]
+        every = "write-tracer --syscalls all → stdout (/dev/null)"
+        return [Setup("none", "no tracer"), *self.write_tracer("wt-stdout", every, SYSCALLS_ALL),
+                *self.other_hooks("wt-stdout", every, SYSCALLS_ALL),
+                *self.write_tracer("wt-stdout", "write-tracer --syscalls write,writev → stdout (/dev/null)",
+                                   ("--syscalls", "write,writev"))]
 
     def fork_setups(self) -> list[Setup]:
-        return [Setup("none", "no tracer"), Setup("wt-stdout", "write-tracer → stdout (counted)"),
-                Setup("strace", "strace -f"), Setup("bpftrace", "bpftrace one-liner (pid filter)")]
+        return [Setup("none", "no tracer"), *self.write_tracer("wt-stdout", "write-tracer → stdout (counted)"),
+                *self.comparisons([Setup("strace", "strace -f"),
+                                   Setup("bpftrace", "bpftrace one-liner (pid filter)")])]
 
     def untracked_setups(self) -> list[Setup]:
-        return [Setup("none", "no tracer"), Setup("wt-other", "write-tracer tracking another (idle) process"),
-                *([Setup("wt-other", "write-tracer --attach fentry tracking another (idle) process",
-                         tracer_args=FENTRY)] if self.fentry else []),
-                Setup("wt-daemon", "write-tracer daemon tracking nothing (--rest-port)"),
-                Setup("bpftrace-other", "bpftrace one-liner filtering another pid")]
+        other = "write-tracer tracking another (idle) process"
+        return [Setup("none", "no tracer"), *self.write_tracer("wt-other", other),
+                *self.other_hooks("wt-other", other),
+                *self.write_tracer("wt-daemon", "write-tracer daemon tracking nothing (--rest-port)"),
+                *self.comparisons([Setup("bpftrace-other", "bpftrace one-liner filtering another pid")])]
+
+    def getppid_setups(self) -> list[Setup]:
+        other = "write-tracer tracking another (idle) process"
+        return [Setup("none", "no tracer"), *self.write_tracer("wt-other", other),
+                *self.other_hooks("wt-other", other),
+                *self.comparisons([Setup("bpftrace-other", "bpftrace one-liner on sys_enter_write filtering another pid")])]
 
     def run(self) -> None:
         plan = [("w1", self.w1, self.traced_setups("w1")), ("w1v", self.w1v, self.writev_setups()),
-                ("w2", self.w2, self.traced_setups("w2")),
-                ("fork", self.fork, self.fork_setups()), ("untracked", self.w1, self.untracked_setups())]
+                ("w2", self.w2, self.traced_setups("w2")), ("w3", self.w3, self.traced_setups("w3")),
+                ("fork", self.fork, self.fork_setups()), ("untracked", self.w1, self.untracked_setups()),
+                ("getppid", self.getppid, self.getppid_setups())]
         for rep in range(self.runs):
             for scenario, workload, setups in plan:
                 if scenario not in self.only:
                     continue
-                for setup in setups:
+                # Every other repetition runs the setups in reverse, so a drift of the machine
+                # during a repetition does not always favour the same setup (new before old).
+                for setup in setups if rep % 2 == 0 else reversed(setups):
                     record = self.measure(rep, scenario, scaled(workload, setup.divisor), setup)
                     self.records.append(record)
                     progress(record)
 
+    def label(self, setup: Setup) -> str:
+        if self.ab and setup.key.startswith("wt-"):
+            return f"{setup.label} [{setup.candidate}: {self.candidates[setup.candidate].described}]"
+        return setup.label
+
     def measure(self, rep: int, scenario: str, workload: Workload, setup: Setup) -> dict:
+        candidate = self.candidates[setup.candidate]
         record = {"rep": rep, "scenario": scenario, "title": workload.title, "setup": setup.key,
-                  "label": setup.label, "data_writes": workload.data_writes,
+                  "label": self.label(setup), "variant": setup.label, "data_writes": workload.data_writes,
                   "traced_writes": workload.traced_writes, "processes": workload.processes}
-        if setup.key == "wt-file" and not self.file_output:
+        if setup.key.startswith("wt-"):
+            record["candidate"] = setup.candidate
+        if setup.key == "wt-file" and not candidate.file_output:
             return record | {"na": "n/a (needs the sinks)"}
-        if setup.key == "wt-daemon" and not self.daemon:
+        if setup.key == "wt-daemon" and not candidate.has("--rest-port"):
             return record | {"na": "n/a (needs --rest-port)"}
         fresh_dir(WORK_DIR)
         os.sync()  # the previous run's file data is not written back during this one
@@ -206,7 +295,7 @@ class Bench:
         writer = HeldWriter(WRITER, list(workload.args), os.path.join(WORK_DIR, "writer.log"))
         tracer = None
         try:
-            tracer = self.start_tracer(setup, writer.pid, idle.pid if idle else None, scenario)
+            tracer = self.start_tracer(setup, candidate, writer.pid, idle.pid if idle else None, scenario)
             run = writer.run(WRITER_GUARD_S)
             record.update(elapsed_s=run.elapsed_s, writer_exit=run.exit_code, writer_cpu_s=run.cpu_s,
                           ns_per_write=run.elapsed_s * 1e9 / workload.data_writes)
@@ -228,25 +317,27 @@ class Bench:
             record["foreign"] = foreign
         return record
 
-    def start_tracer(self, setup: Setup, writer_pid: int, idle_pid: int | None, scenario: str):
+    def start_tracer(self, setup: Setup, candidate: Candidate, writer_pid: int, idle_pid: int | None,
+                     scenario: str):
         key = setup.key
         events = os.path.join(WORK_DIR, "events")
+        options = [*candidate.args, *setup.tracer_args]
         # -p mode ends at the first reconciliation after the writer exits.
-        common = ["-i", "1", *setup.tracer_args]
+        common = ["-i", "1", *options]
         if key == "none":
             return None
         if key == "wt-stdout":
             # Where there are few events, stdout goes to a file so that they can be counted.
             counted = scenario == "fork"
-            return WriteTracer(TRACER, [*common, "-p", str(writer_pid)],
+            return WriteTracer(candidate.binary, [*common, "-p", str(writer_pid)],
                                stdout_path=events if counted else None)
         if key == "wt-file":
-            return WriteTracer(TRACER, [*common, "-q", "-o", events, "-n", "1000000", "-p", str(writer_pid)],
+            return WriteTracer(candidate.binary, [*common, "-q", "-o", events, "-n", "1000000", "-p", str(writer_pid)],
                                event_files=events)
         if key == "wt-other":
-            return WriteTracer(TRACER, [*common, "-q", "-p", str(idle_pid)])
+            return WriteTracer(candidate.binary, [*common, "-q", "-p", str(idle_pid)])
         if key == "wt-daemon":
-            return WriteTracer(TRACER, [*setup.tracer_args, "-q", "--rest-port", str(free_port())])
+            return WriteTracer(candidate.binary, [*options, "-q", "--rest-port", str(free_port())])
         if key == "strace":
             return Strace(writer_pid, events)
         if key == "bpftrace":
@@ -306,6 +397,7 @@ class Bench:
 
     def finish(self, pipeline_results: dict | None) -> None:
         saved = {"machine": describe_machine(), "runs": self.runs, "quick": self.quick,
+                 "candidates": {key: c.described for key, c in self.candidates.items()},
                  "records": self.records, "pipeline": pipeline_results}
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         os.makedirs(OUT_DIR, exist_ok=True)
@@ -346,13 +438,13 @@ def free_port() -> int:
 
 
 def progress(record: dict) -> None:
-    what = f"[run {record['rep'] + 1}] {record['scenario']:<9} {record['setup']:<14}"
+    what = f"[run {record['rep'] + 1}] {record['scenario']:<9} {record['setup']:<14} {record.get('candidate', ''):<3}"
     if "na" in record:
         print(f"{what} {record['na']}", flush=True)
         return
     parts = []
     if "ns_per_write" in record:
-        parts.append(f"{record['ns_per_write']:8.0f} ns/write")
+        parts.append(f"{record['ns_per_write']:8.0f} ns/{'call' if record['scenario'] == 'getppid' else 'write'}")
     if "data_events" in record:
         parts.append(f"{record['data_events']:,}/{record['data_writes']:,} events")
     elif "completeness" in record:
@@ -368,7 +460,6 @@ def progress(record: dict) -> None:
 
 def describe_machine() -> dict:
     model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    commit = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True, text=True)
     return {
         "nproc": os.cpu_count(),
         "kernel": os.uname().release,
@@ -376,12 +467,19 @@ def describe_machine() -> dict:
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "strace": version(["strace", "-V"]),
         "bpftrace": version(["bpftrace", "--version"]),
-        "commit": commit.stdout.strip(),
+        "commit": working_tree_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
+def working_tree_commit() -> str:
+    done = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True, text=True)
+    return done.stdout.strip()
+
+
 def version(argv: list[str]) -> str:
+    if shutil.which(argv[0]) is None:
+        return f"{argv[0]} not installed"  # an A/B run needs neither strace nor bpftrace
     done = subprocess.run(argv, capture_output=True, text=True)
     return (done.stdout or done.stderr).splitlines()[0].strip() if (done.stdout or done.stderr) else "?"
 
@@ -400,19 +498,39 @@ def main() -> int:
             return 1
     quick = os.environ.get("BENCH_QUICK") == "1"
     runs = int(os.environ.get("BENCH_RUNS") or (1 if quick else 5))
-    scenarios = {"w1", "w1v", "w2", "fork", "untracked", "pipeline"}
-    only = set(filter(None, os.environ.get("BENCH_ONLY", ",".join(scenarios)).split(",")))
+    against_ref = os.environ.get("BENCH_AGAINST", "").strip()
+    scenarios = {"w1", "w1v", "w2", "w3", "fork", "untracked", "getppid", "pipeline"}
+    # The pipeline benchmark is the working tree's user space alone: nothing to compare in an A/B run.
+    default_only = scenarios - {"pipeline"} if against_ref else scenarios
+    only = set(filter(None, os.environ.get("BENCH_ONLY", ",".join(default_only)).split(",")))
     if runs < 1 or not only <= scenarios:
         print(f"bench: BENCH_RUNS must be ≥ 1 and BENCH_ONLY a subset of {','.join(sorted(scenarios))}", file=sys.stderr)
         return 2
-    bench = Bench(quick, runs, only)
     try:
-        bench.probe_features()
-        print(f"bench: {runs} repetition(s){' (quick)' if quick else ''}; file sink: {yes(bench.file_output)}; "
-              f"daemon mode: {yes(bench.daemon)}; --attach fentry: {yes(bench.fentry)}; "
-              f"--resolve-fds: {yes(bench.resolve_fds)}", flush=True)
-        bench.run()
-        pipeline_results = pipeline.run(ROOT, os.path.join(OUT_DIR, "pipeline"), quick) if "pipeline" in only else None
+        new_args = tuple(shlex.split(os.environ.get("BENCH_ARGS", "")))
+        old_args = tuple(shlex.split(os.environ.get("BENCH_AGAINST_ARGS", "")))
+    except ValueError as e:
+        print(f"bench: BENCH_ARGS / BENCH_AGAINST_ARGS: {e}", file=sys.stderr)
+        return 2
+    if old_args and not against_ref:
+        print("bench: BENCH_AGAINST_ARGS needs BENCH_AGAINST", file=sys.stderr)
+        return 2
+    try:
+        with contextlib.ExitStack() as stack:
+            candidates = [Candidate("new", f"working tree ({working_tree_commit()})", TRACER, new_args)]
+            if against_ref:
+                built = stack.enter_context(against.built(ROOT, against_ref, OUT_DIR))
+                candidates.append(Candidate("old", built.name, built.binary, old_args))
+            bench = Bench(quick, runs, only, candidates)
+            bench.probe_features()
+            print(f"bench: {runs} repetition(s){' (quick)' if quick else ''}", flush=True)
+            for c in candidates:
+                print(f"bench: {c.key} = {c.described}: file sink: {yes(c.file_output)}; "
+                      f"daemon mode: {yes(c.has('--rest-port'))}; --attach raw: {yes(c.has_attach('raw'))}; "
+                      f"--attach fentry: {yes(c.has_attach('fentry'))}; --resolve-fds: {yes(c.has('--resolve-fds'))}",
+                      flush=True)
+            bench.run()
+            pipeline_results = pipeline.run(ROOT, os.path.join(OUT_DIR, "pipeline"), quick) if "pipeline" in only else None
     except BenchError as e:
         print(f"bench: {e}", file=sys.stderr)
         return 1

@@ -312,10 +312,21 @@ class Bpftrace(TracerProcess):
         return sum(int(n) for n in pattern.findall(stderr.encode()) + find_all([self.output], pattern))
 
 
+# A BPF program on a write-family syscall tracepoint, or on the raw sys_enter / sys_exit
+# tracepoints, which every syscall of every task passes.
+_WRITE_PATH = re.compile(r"\braw_tracepoint\s+sys_(enter|exit)$|"
+                         r"\btracepoint\s+sys_(enter|exit)_(write|writev|pwrite64|pwritev|pwritev2)$")
+
+
+def on_write_path(line: str) -> bool:
+    """Whether a `bpftool perf show` line is a BPF program every write pays for."""
+    return _WRITE_PATH.search(line.rstrip()) is not None
+
+
 def write_tracepoint_attachments() -> list[str]:
-    """`bpftool perf show` lines for BPF programs on the write syscall tracepoints."""
+    """`bpftool perf show` lines for BPF programs on the write path (see on_write_path)."""
     listing = subprocess.run(["bpftool", "perf", "show"], capture_output=True, text=True).stdout
-    return [line for line in listing.splitlines() if re.search(r"\bsys_(enter|exit)_write\b", line)]
+    return [line for line in listing.splitlines() if on_write_path(line)]
 
 
 def fentry_link_count() -> int:

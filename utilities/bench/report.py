@@ -1,6 +1,7 @@
 """Turns the records of a benchmark run into one Markdown table: medians over the
 repetitions, each ratio taken against the baseline of its own repetition, and the
-targets of issue 5 beside the measured figures."""
+targets of issues 5 and 17 beside the measured figures. An A/B run (BENCH_AGAINST) adds a
+second table: the new/old ratios of the tracer's overhead."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def per_write(ns: float) -> str:
-    return f"{ns / 1000:.2f} µs/write" if ns >= 1000 else f"{ns:.0f} ns/write"
+def per_write(ns: float, unit: str = "write") -> str:
+    return f"{ns / 1000:.2f} µs/{unit}" if ns >= 1000 else f"{ns:.0f} ns/{unit}"
 
 
 def duration(seconds: float) -> str:
@@ -135,9 +136,14 @@ class Group:
         return median(values)
 
 
+def baselines_of(records: list[dict]) -> dict:
+    """The no-tracer run of each scenario, workload size and repetition."""
+    return {(r["scenario"], r["data_writes"], r["rep"]): r
+            for r in records if r["setup"] == "none" and "ns_per_write" in r and "error" not in r}
+
+
 def group_records(records: list[dict]) -> list[Group]:
-    baselines = {(r["scenario"], r["data_writes"], r["rep"]): r
-                 for r in records if r["setup"] == "none" and "ns_per_write" in r and "error" not in r}
+    baselines = baselines_of(records)
     keyed: dict[tuple, list[dict]] = {}
     for r in records:
         keyed.setdefault((r["scenario"], r["label"], r["data_writes"]), []).append(r)
@@ -179,6 +185,11 @@ def traced_rows(groups: list[Group], scenario: str) -> list[Row]:
                 target = slowdown_target(g, 2.5, whole=True)
             elif scenario == "w2":
                 target = slowdown_target(g, 1.05, whole=False)
+            elif scenario == "w3":
+                found = g.completeness()
+                checked = [r["accounting"]["exact"] for r in g.ok if "accounting" in r]
+                met = found is not None and found[1] == 1 and checked and all(checked)
+                target = f"100%, exact accounting: {verdict(bool(met))}"
             elif scenario == "fork":
                 found = g.completeness()
                 pids = [r["pids"] for r in g.ok if "pids" in r]
@@ -193,9 +204,11 @@ def groups_max_writes(groups: list[Group], scenario: str) -> int:
     return max(g.first["data_writes"] for g in groups if g.first["scenario"] == scenario)
 
 
-def untracked_rows(groups: list[Group], title: str) -> list[Row]:
+def untracked_rows(groups: list[Group], scenario: str, title: str, unit: str, limit: float) -> list[Row]:
+    """A process nobody tracks, with a tracer attached for another: `limit` is the target for
+    the tracer tracking another process."""
     rows = []
-    for g in (g for g in groups if g.first["scenario"] == "untracked"):
+    for g in (g for g in groups if g.first["scenario"] == scenario):
         setup = g.first["label"]
         if "na" in g.first:
             rows.append(Row(title, setup, g.first["na"]))
@@ -205,10 +218,10 @@ def untracked_rows(groups: list[Group], title: str) -> list[Row]:
             continue
         target = ""
         if g.first["setup"] == "wt-other":
-            target = slowdown_target(g, 1.3, whole=False)
+            target = slowdown_target(g, limit, whole=False)
         elif g.first["setup"] == "wt-daemon" and g.ratio is not None:
             target = f"costs nothing (≤ 1.05×, run-to-run noise): {verdict(g.ratio <= 1.05)}"
-        rows.append(Row(title, setup, per_write(g.value("ns_per_write")) + g.marks(), g.ratio_text(),
+        rows.append(Row(title, setup, per_write(g.value("ns_per_write"), unit) + g.marks(), g.ratio_text(),
                         target=target))
     return rows
 
@@ -275,16 +288,20 @@ def pipeline_rows(results: dict) -> list[Row]:
 def document(saved: dict) -> str:
     """The whole report of a run from its raw results (as bench.py saves them)."""
     records = saved["records"]
+    candidates = saved.get("candidates", {})
+    ab = ab_table(records, candidates) if "old" in candidates else []
     return "\n".join([header(saved["machine"], saved["runs"], saved["quick"], records), "",
-                      render(records, saved["pipeline"]), "", *loss_report(records)])
+                      render(records, saved["pipeline"]), "", *ab, *loss_report(records)])
 
 
 def render(records: list[dict], pipeline_results: dict | None) -> str:
     groups = group_records(records)
-    rows = (traced_rows(groups, "w1") + traced_rows(groups, "w1v") + traced_rows(groups, "w2") + traced_rows(groups, "fork")
-            + untracked_rows(groups, "Untracked W1 while a tracer runs")
+    rows = (traced_rows(groups, "w1") + traced_rows(groups, "w1v") + traced_rows(groups, "w2") + traced_rows(groups, "w3")
+            + traced_rows(groups, "fork")
+            + untracked_rows(groups, "untracked", "Untracked W1 while a tracer runs", "write", 1.3)
+            + untracked_rows(groups, "getppid", getppid_title(groups), "call", 1.35)
             + resource_rows(groups) + pipeline_rows(pipeline_results or {}))
-    lines = ["| Scenario | Setup | Measured (median) | vs baseline | Captured | Loss accounting | Target (issue 5) |",
+    lines = ["| Scenario | Setup | Measured (median) | vs baseline | Captured | Loss accounting | Target |",
              "|---|---|---|---|---|---|---|"]
     previous = None
     for row in rows:
@@ -300,6 +317,61 @@ def render(records: list[dict], pipeline_results: dict | None) -> str:
     lines.append("strace rows run a twentieth of the writes (its per-write cost is constant) against a baseline "
                  "of the same size. The bpftrace one-liner filters on the writer's pid, so it misses children.")
     return "\n".join(lines)
+
+
+def getppid_title(groups: list[Group]) -> str:
+    found = next((g.first["title"] for g in groups if g.first["scenario"] == "getppid"), "getppid loop")
+    return f"{found}, while a tracer runs"
+
+
+# Targets of issue 17 for the overhead against the commit it started from.
+AB_TARGETS = {("w1", "wt-stdout"): 0.65, ("untracked", "wt-other"): 0.5}
+
+
+def ab_table(records: list[dict], candidates: dict[str, str]) -> list[str]:
+    """new/old of the tracer's overhead (traced − untraced ns per write) for every setup both
+    binaries ran: per repetition against that repetition's baseline, then the median. Runs with
+    another tracer on the write path count only where no clean repetition exists (†)."""
+    baselines = baselines_of(records)
+    runs: dict[tuple, dict[int, dict[str, dict]]] = {}
+    for r in records:
+        if "candidate" in r and "ns_per_write" in r and "error" not in r:
+            runs.setdefault((r["scenario"], r["variant"], r["setup"], r["data_writes"], r["title"]), {}) \
+                .setdefault(r["rep"], {})[r["candidate"]] = r
+    lines = [f"A/B: new = {candidates['new']}, old = {candidates['old']}; overhead = traced − untraced "
+             "ns per write (per call for getppid), each against the no-tracer run of its own repetition.", "",
+             "| Scenario | Setup | Overhead, new (median) | Overhead, old (median) | new/old overhead "
+             "(median of per-repetition ratios) | Target (issue 17) |",
+             "|---|---|---|---|---|---|"]
+    previous = None
+    for (scenario, variant, setup, writes, title), by_rep in runs.items():
+        triples = [(base, pair["new"], pair["old"]) for rep, pair in sorted(by_rep.items())
+                   if "new" in pair and "old" in pair
+                   and (base := baselines.get((scenario, writes, rep))) is not None]
+        if not triples:
+            continue
+        clean = [t for t in triples if not any("foreign" in r for r in t)]
+        used = clean or triples
+        overheads = [(new["ns_per_write"] - base["ns_per_write"], old["ns_per_write"] - base["ns_per_write"])
+                     for base, new, old in used]
+        # An old overhead within noise of zero makes the ratio meaningless.
+        ratios = [new / old for new, old in overheads if old > 0]
+        ratio = median(ratios)
+        mark = " †" if not clean else ""
+        unit = "call" if scenario == "getppid" else "write"
+        target = AB_TARGETS.get((scenario, setup))
+        target_text = "" if target is None else f"≤ {target:g}×" + (
+            "" if ratio is None else f": {verdict(ratio <= target)}")
+        cells = [title if title != previous else "", variant,
+                 f"{median([n for n, _ in overheads]):.0f} ns/{unit}{mark}",
+                 f"{median([o for _, o in overheads]):.0f} ns/{unit}{mark}",
+                 "— (no overhead to compare)" if ratio is None else
+                 f"{ratio:.2f}× ({len(ratios)} repetition(s)){mark}",
+                 target_text]
+        previous = title
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    lines.append("")
+    return lines
 
 
 def header(machine: dict, runs: int, quick: bool, records: list[dict]) -> str:

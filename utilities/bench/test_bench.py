@@ -1,16 +1,18 @@
 """Checks of the benchmark's own instruments (run by `make bench` before it measures):
-the parsing of write-tracer's summary, the loss accounting, and output counting."""
+the parsing of write-tracer's summary, the loss accounting, output counting, what a binary
+offers, the A/B overhead ratios and the ref an A/B run builds."""
 
 import os
 import re
 import tempfile
 import unittest
 
+import against
 import harness
 import pipeline
-from bench import quiet_loop, scaled
 from accounting import Summary, account
-from report import Group, document, group_records, pipeline_rows
+from bench import Candidate, quiet_loop, scaled, threaded_loop
+from report import Group, ab_table, document, group_records, pipeline_rows
 
 SUMMARY = ("05:26:26.089 INF captured 2000001 writes (128000051 bytes); dropped: kernel 0, stdout 0; "
            "unreadable buffers 0")
@@ -119,9 +121,7 @@ class DocumentTests(unittest.TestCase):
                     "drops": {"kernel": 0, "stdout": 0},
                     "accounting": {"exact": True, "missing": {"kernel": 0}, "notes": []}},
         ]
-        machine = {"commit": "abc", "date": "today", "nproc": 2, "cpu": "cpu", "memory_gib": 1,
-                   "kernel": "6.1", "strace": "strace", "bpftrace": "bpftrace"}
-        text = document({"machine": machine, "runs": 1, "quick": False, "records": records, "pipeline": None})
+        text = document({"machine": MACHINE, "runs": 1, "quick": False, "records": records, "pipeline": None})
         self.assertIn("| write-tracer → stdout | 300 ns/write | 3.00× | 100% ¹ | exact in 1/1 runs; "
                       "max drops: kernel 0, stdout 0 | ≤ 2.5×, 100%, no drops: **not met** |", text)
         self.assertIn("| write-tracer → file | n/a (needs the sinks) |", text)
@@ -131,6 +131,150 @@ class DocumentTests(unittest.TestCase):
         self.assertIn("| peak RSS | 50 MiB | — | — | — | ≤ 55 MiB: met |", text)
         self.assertIn("| start → \"tracing\" log line | 200 ms | — | — | — | ≤ 60 ms: **not met** |", text)
         self.assertNotIn("WARNING", text)
+
+
+MACHINE = {"commit": "abc", "date": "today", "nproc": 2, "cpu": "cpu", "memory_gib": 1,
+           "kernel": "6.1", "strace": "strace", "bpftrace": "bpftrace"}
+
+
+def run_record(rep, scenario, setup, ns, candidate=None, **extra):
+    record = {"rep": rep, "scenario": scenario, "title": scenario.upper(), "setup": setup,
+              "label": setup + (f" [{candidate}]" if candidate else ""), "variant": setup,
+              "data_writes": 100, "traced_writes": 101, "processes": 1, "ns_per_write": ns}
+    if candidate:
+        record["candidate"] = candidate
+    return record | extra
+
+
+class ScenarioTests(unittest.TestCase):
+    def test_w3_and_getppid_rows_carry_their_targets(self):
+        exact = {"exact": True, "missing": {"kernel": 0}, "notes": []}
+        inexact = {"exact": False, "missing": {"kernel": 3}, "notes": ["3 of 201 writes not captured"]}
+        records = [
+            run_record(0, "w3", "none", 100),
+            run_record(0, "w3", "wt-stdout", 300, completeness=1.0, captured=201, drops={"kernel": 0},
+                       accounting=exact),
+            run_record(0, "w3", "wt-file", 300, completeness=1.0, captured=201, drops={"kernel": 0},
+                       accounting=inexact),
+            run_record(0, "getppid", "none", 200),
+            run_record(0, "getppid", "wt-other", 260),
+        ]
+        text = document({"machine": MACHINE, "runs": 1, "quick": False, "records": records, "pipeline": None})
+        self.assertIn("| wt-stdout | 300 ns/write | 3.00× | 100% | exact in 1/1 runs; max drops: kernel 0 | "
+                      "100%, exact accounting: met |", text)
+        self.assertIn("| wt-file | 300 ns/write | 3.00× | 100% | exact in 0/1 runs; max drops: kernel 0 | "
+                      "100%, exact accounting: **not met** |", text)
+        self.assertIn("| GETPPID, while a tracer runs | none | 200 ns/call | 1.00× (baseline) |", text)
+        self.assertIn("| wt-other | 260 ns/call | 1.30× | — | — | ≤ 1.35×: met |", text)
+
+    def test_the_threaded_loop_counts_every_threads_writes(self):
+        w3 = threaded_loop("w3", "W3", 2, 1000, 64, "/dev/null")
+        self.assertEqual(("-t", "2", "-q", "1000", "-s", "64", "-o", "/dev/null"), w3.args)
+        self.assertEqual(2001, w3.traced_writes)  # and the writer's "writer done" line
+        self.assertIs(w3, scaled(w3, 1))
+
+
+class CandidateTests(unittest.TestCase):
+    HELP = ("  --attach <tracepoint|raw|fentry>  Where write(2) is intercepted [default: tracepoint]\n"
+            "  --rest-port <PORT>  ...\n")
+
+    def test_attach_choices_come_from_the_help_synopsis(self):
+        candidate = Candidate("new", "working tree", "/bin/true", help_text=self.HELP)
+        self.assertTrue(candidate.has_attach("raw"))
+        self.assertTrue(candidate.has_attach("fentry"))
+        self.assertFalse(candidate.has_attach("kprobe"))
+        self.assertTrue(candidate.has("--rest-port"))
+
+    def test_a_hook_named_only_in_a_description_is_not_a_choice(self):
+        help_text = "  --attach <tracepoint|fentry>  tracepoint (syscalls:sys_enter_write), not raw\n"
+        self.assertFalse(Candidate("old", "main", "/bin/true", help_text=help_text).has_attach("raw"))
+        self.assertFalse(Candidate("old", "main", "/bin/true", help_text="").has_attach("tracepoint"))
+
+    def test_the_description_names_the_extra_options(self):
+        self.assertEqual("main (abc1234) --attach raw",
+                         Candidate("old", "main (abc1234)", "/bin/true", ("--attach", "raw")).described)
+
+
+class WritePathTests(unittest.TestCase):
+    def test_write_family_and_raw_syscall_tracepoints_are_on_the_write_path(self):
+        for line in ("pid 1  fd 167: prog_id 209  tracepoint  sys_enter_write",
+                     "pid 1  fd 7: prog_id 9  tracepoint  sys_exit_pwritev2",
+                     "pid 1  fd 8: prog_id 10  raw_tracepoint  sys_enter",
+                     "pid 1  fd 8: prog_id 10  raw_tracepoint  sys_exit  "):
+            self.assertTrue(harness.on_write_path(line), line)
+
+    def test_other_tracepoints_are_not(self):
+        for line in ("pid 1  fd 165: prog_id 211  raw_tracepoint  sched_process_fork",
+                     "pid 1  fd 3: prog_id 4  tracepoint  sys_enter_read",
+                     "pid 1  fd 3: prog_id 4  tracepoint  sys_enter_writeback"):
+            self.assertFalse(harness.on_write_path(line), line)
+
+
+class AbTests(unittest.TestCase):
+    CANDIDATES = {"new": "working tree (abc)", "old": "main (def)"}
+
+    def table(self, records):
+        return "\n".join(ab_table(records, self.CANDIDATES))
+
+    def test_the_ratio_is_the_median_of_per_repetition_overhead_ratios(self):
+        records = []
+        # rep 0: 100 over 200 = 0.5; rep 1: 150 over 200 = 0.75; rep 2: 60 over 100 = 0.6
+        for rep, (base, new, old) in enumerate([(100, 200, 300), (300, 450, 500), (100, 160, 200)]):
+            records += [run_record(rep, "w1", "none", base), run_record(rep, "w1", "wt-stdout", new, "new"),
+                        run_record(rep, "w1", "wt-stdout", old, "old")]
+        self.assertIn("| W1 | wt-stdout | 100 ns/write | 200 ns/write | 0.60× (3 repetition(s)) | ≤ 0.65×: met |",
+                      self.table(records))
+
+    def test_repetitions_disturbed_by_another_tracer_are_left_out(self):
+        records = [run_record(0, "untracked", "none", 100), run_record(0, "untracked", "wt-other", 150, "new"),
+                   run_record(0, "untracked", "wt-other", 200, "old"),
+                   run_record(1, "untracked", "none", 100, foreign=["pid 9 tracepoint sys_enter_write"]),
+                   run_record(1, "untracked", "wt-other", 900, "new"),
+                   run_record(1, "untracked", "wt-other", 200, "old")]
+        self.assertIn("| UNTRACKED | wt-other | 50 ns/write | 100 ns/write | 0.50× (1 repetition(s)) | ≤ 0.5×: met |",
+                      self.table(records))
+
+    def test_only_disturbed_repetitions_are_used_and_marked(self):
+        foreign = {"foreign": ["pid 9 raw_tracepoint sys_enter"]}
+        records = [run_record(0, "getppid", "none", 100), run_record(0, "getppid", "wt-other", 130, "new", **foreign),
+                   run_record(0, "getppid", "wt-other", 110, "old")]
+        self.assertIn("| GETPPID | wt-other | 30 ns/call † | 10 ns/call † | 3.00× (1 repetition(s)) † |  |",
+                      self.table(records))
+
+    def test_no_old_overhead_gives_no_ratio(self):
+        records = [run_record(0, "untracked", "none", 100), run_record(0, "untracked", "wt-daemon", 101, "new"),
+                   run_record(0, "untracked", "wt-daemon", 99, "old")]
+        self.assertIn("| 1 ns/write | -1 ns/write | — (no overhead to compare) |", self.table(records))
+
+    def test_failed_runs_and_unpaired_setups_are_skipped(self):
+        records = [run_record(0, "w1", "none", 100), run_record(0, "w1", "wt-stdout", 300, "new"),
+                   run_record(0, "w1", "wt-stdout", 300, "old", error="tracer exited with 1"),
+                   run_record(0, "w1", "wt-file", 300, "new")]
+        self.assertNotIn("wt-stdout", self.table(records))
+        self.assertNotIn("wt-file", self.table(records))
+
+    def test_the_document_has_the_ab_table_only_in_an_ab_run(self):
+        records = [run_record(0, "w2", "none", 100), run_record(0, "w2", "wt-stdout", 200, "new"),
+                   run_record(0, "w2", "wt-stdout", 300, "old")]
+        saved = {"machine": MACHINE, "runs": 1, "quick": True, "records": records, "pipeline": None}
+        self.assertIn("A/B: new = working tree (abc), old = main (def)",
+                      document(saved | {"candidates": self.CANDIDATES}))
+        self.assertNotIn("A/B:", document(saved | {"candidates": {"new": "working tree (abc)"}}))
+
+
+class AgainstTests(unittest.TestCase):
+    ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+    def test_a_ref_resolves_to_its_commit_and_a_name_with_the_short_commit(self):
+        commit, name = against.resolve(self.ROOT, "HEAD")
+        self.assertRegex(commit, r"^[0-9a-f]{40}$")
+        self.assertRegex(name, r"^HEAD \([0-9a-f]{7,}\)$")
+        self.assertEqual(commit, against.resolve(self.ROOT, commit)[0])
+        self.assertNotIn("(", against.resolve(self.ROOT, commit)[1])
+
+    def test_an_unknown_ref_is_refused_by_name(self):
+        with self.assertRaisesRegex(harness.BenchError, "BENCH_AGAINST=no-such-ref: not a commit"):
+            against.resolve(self.ROOT, "no-such-ref")
 
 
 class PipelineTests(unittest.TestCase):

@@ -11,5 +11,6 @@ internal struct BpfConfig
     public uint FilterFds;
     public FileIdentityReads ResolveFds;
     public ulong WakeupBytes;
+    public uint Syscalls;
     public uint FailPending;
 }

@@ -17,6 +17,7 @@ internal sealed unsafe class BpfTracer : IDisposable
     private static readonly string[] WritePrograms =
     [
         .. WriteSyscalls.All.SelectMany(s => new[] { $"handle_{s.Name()}", $"handle_{s.Name()}_entry", $"handle_{s.Name()}_exit" }),
+        "handle_sys_enter", "handle_sys_enter_hold", "handle_sys_exit",
         "handle_write_fentry", "handle_write_fexit",
     ];
 
@@ -76,6 +77,11 @@ internal sealed unsafe class BpfTracer : IDisposable
             Log.Warning("fentry on ksys_write is unavailable (the kernel refuses the trampoline); using the syscall tracepoints");
             hook = WriteHook.Tracepoint;
         }
+        if (hook == WriteHook.Raw && !support.HasRawSyscallTracepoints)
+        {
+            Log.Warning("the raw tracepoints sys_enter and sys_exit are not in this kernel's BTF; using the syscall tracepoints");
+            hook = WriteHook.Tracepoint;
+        }
         if (!support.HasLoop && options.Syscalls.Where(s => s.IsVector()).ToList() is [var vector, ..])
         {
             throw new BpfException($"--syscalls {vector.Name()}: the vector calls need the bpf_loop helper (Linux 5.17 or newer)", 0);
@@ -122,11 +128,16 @@ internal sealed unsafe class BpfTracer : IDisposable
 
     /// <summary>
     /// The write programs of a hook, capture point and set of syscalls, in attach order (exit
-    /// before entry). fentry covers write(2) alone; the rest of the family is traced at its
+    /// before entry). The raw tracepoints take every call of the family (the program dispatches
+    /// on cfg.syscalls); fentry covers write(2) alone; the rest of the family is traced at its
     /// syscall tracepoints, which must exist.
     /// </summary>
     private static string[] WriteProgramsFor(WriteHook hook, CapturePoint at, IReadOnlyCollection<WriteSyscall> syscalls)
     {
+        if (hook == WriteHook.Raw)
+        {
+            return at == CapturePoint.Entry ? ["handle_sys_enter"] : ["handle_sys_exit", "handle_sys_enter_hold"];
+        }
         var programs = new List<string>();
         foreach (var syscall in syscalls)
         {
@@ -230,6 +241,7 @@ internal sealed unsafe class BpfTracer : IDisposable
             FilterFds = options.FileDescriptors.Count > 0 ? 1u : 0u,
             ResolveFds = fileIdentity,
             WakeupBytes = options.WakeupBytes,
+            Syscalls = options.Syscalls.Aggregate(0u, (mask, syscall) => mask | 1u << (int)syscall),
             FailPending = options.FailPending ? 1u : 0u,
         };
         Check(Interop.Libbpf.MapSetInitialValue(FindRodata(obj), &config, (nuint)sizeof(BpfConfig)),

@@ -11,11 +11,12 @@ internal sealed unsafe class KernelSupport
 {
     private static readonly string[] TraceFsRoots = ["/sys/kernel/debug/tracing", "/sys/kernel/tracing"];
 
-    private KernelSupport(bool fentry, bool rdonlyCast, bool loop)
+    private KernelSupport(bool fentry, bool rdonlyCast, bool loop, bool rawSyscalls)
     {
         CanAttachFentry = fentry;
         HasRdonlyCast = rdonlyCast;
         HasLoop = loop;
+        HasRawSyscallTracepoints = rawSyscalls;
     }
 
     /// <summary>A tracing program may attach to ksys_write (some kernels refuse trampolines even to root).</summary>
@@ -27,6 +28,9 @@ internal sealed unsafe class KernelSupport
     /// <summary>The helper bpf_loop (Linux 5.17+), with which the vector calls' iovecs are walked.</summary>
     public bool HasLoop { get; }
 
+    /// <summary>The raw tracepoints sys_enter and sys_exit have BTF (their btf_trace_ typedefs), for <see cref="WriteHook.Raw"/>.</summary>
+    public bool HasRawSyscallTracepoints { get; }
+
     /// <summary>Probes what the options need: fentry only when asked for.</summary>
     public static KernelSupport Probe(bool fentry)
     {
@@ -35,7 +39,10 @@ internal sealed unsafe class KernelSupport
         return new KernelSupport(
             fentry: fentry && hasBtf && FentryCanLoad(btf, "ksys_write"),
             rdonlyCast: hasBtf && Interop.Libbpf.BtfFindByNameKind(btf, "bpf_rdonly_cast", Interop.Libbpf.BTF_KIND_FUNC) > 0,
-            loop: Interop.Libbpf.ProbeHelper(Interop.Libbpf.BPF_PROG_TYPE_TRACEPOINT, Interop.Libbpf.BPF_FUNC_loop, null) == 1);
+            loop: Interop.Libbpf.ProbeHelper(Interop.Libbpf.BPF_PROG_TYPE_TRACEPOINT, Interop.Libbpf.BPF_FUNC_loop, null) == 1,
+            rawSyscalls: hasBtf
+                && Interop.Libbpf.BtfFindByNameKind(btf, "btf_trace_sys_enter", Interop.Libbpf.BTF_KIND_TYPEDEF) > 0
+                && Interop.Libbpf.BtfFindByNameKind(btf, "btf_trace_sys_exit", Interop.Libbpf.BTF_KIND_TYPEDEF) > 0);
     }
 
     /// <summary>The tracepoint syscalls:NAME is in tracefs (syscalls the kernel lacks, or was built without, have none).</summary>

@@ -94,9 +94,9 @@ internal static partial class Interop
         /// <summary>bpf_map_update_elem flags.</summary>
         internal const ulong BPF_ANY = 0, BPF_NOEXIST = 1;
 
-        /// <summary>enum bpf_prog_type, enum bpf_attach_type, a BTF kind, enum bpf_func_id.</summary>
+        /// <summary>enum bpf_prog_type, enum bpf_attach_type, BTF kinds, enum bpf_func_id.</summary>
         internal const uint BPF_PROG_TYPE_TRACEPOINT = 5, BPF_PROG_TYPE_TRACING = 26, BPF_TRACE_FENTRY = 24,
-            BTF_KIND_FUNC = 12, BPF_FUNC_loop = 181;
+            BTF_KIND_TYPEDEF = 8, BTF_KIND_FUNC = 12, BPF_FUNC_loop = 181;
 
         /// <summary>libbpf_print_level.</summary>
         internal const int LIBBPF_WARN = 0, LIBBPF_INFO = 1, LIBBPF_DEBUG = 2;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using WriteTracer.Bpf;
+using WriteTracer.Native;
 
 namespace WriteTracer.EndToEnd.Infrastructure;
 

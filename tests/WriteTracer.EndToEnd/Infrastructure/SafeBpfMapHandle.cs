@@ -25,12 +25,16 @@ internal sealed unsafe partial class SafeBpfMapHandle : SafeHandleMinusOneIsInva
     }
 
     /// <summary>The map's name as the kernel knows it (at most 15 bytes).</summary>
-    public string Name()
+    public string Name() => Info().Name;
+
+    public uint MaxEntries() => Info().MaxEntries;
+
+    private BpfMapInfo Info()
     {
         var info = default(BpfMapInfo);
         var length = (uint)sizeof(BpfMapInfo);
         var result = ObjectGetInfoByFd(this, &info, &length);
-        return result == 0 ? info.Name : throw BpfException.From("reading BPF map info", -result);
+        return result == 0 ? info : throw BpfException.From("reading BPF map info", -result);
     }
 
     protected override bool ReleaseHandle() => Close((int)handle) == 0;

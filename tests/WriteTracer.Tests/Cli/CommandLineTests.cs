@@ -239,7 +239,18 @@ public class CommandLineTests
         { ["-p", "1", "--ring-buffer-mb", "2048"], "--ring-buffer-mb", "'2048'" },
         { ["-p", "1", "--max-tracked-processes", "0"], "--max-tracked-processes", "'0'" },
         { ["-p", "1", "--log-level", "verbose"], "--log-level", "'verbose'" },
+        { ["-p", "1", "--attach", "kprobe"], "--attach", "'kprobe'" },
     };
+
+    [Theory]
+    [InlineData("tracepoint", "Tracepoint")]
+    [InlineData("raw", "Raw")]
+    [InlineData("fentry", "Fentry")]
+    public void Each_attach_point_is_a_choice(string value, string expected)
+    {
+        Assert.Equal(Enum.Parse<WriteTracer.Bpf.WriteHook>(expected), Valid("-p", "1", "--attach", value).Attach);
+        Assert.Equal(WriteTracer.Bpf.WriteHook.Tracepoint, Valid("-p", "1").Attach);
+    }
 
     [Theory]
     [MemberData(nameof(InvalidValues))]
