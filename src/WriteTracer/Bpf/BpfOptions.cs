@@ -8,7 +8,7 @@ internal sealed record BpfOptions(
     int RingBufferBytes,
     int MaxTrackedProcesses,
     IReadOnlyCollection<WriteSyscall> Syscalls,
-    WriteHook Hook = WriteHook.Tracepoint,
+    WriteHook Hook = WriteHook.Raw,
     CapturePoint CaptureAt = CapturePoint.Entry,
     bool ResolveFds = false,
     bool FailPending = false)

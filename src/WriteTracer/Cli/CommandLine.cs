@@ -126,9 +126,10 @@ internal sealed class CommandLine
         "or all; with more than write, events name their \"syscall\" [default: write]", "LIST", ParseSyscalls);
 
     private readonly Option<WriteHook> _attach = ChoiceOption("--attach",
-        "Where write(2) is intercepted: tracepoint (syscalls:sys_enter_write), raw (the raw tracepoint " +
-        "sys_enter, which every syscall passes, dispatching on the syscall number) or fentry (ksys_write; cheaper " +
-        "for the host's untraced writes); raw and fentry fall back to the tracepoint where unavailable [default: tracepoint]",
+        "Where write(2) is intercepted: raw (the raw tracepoint sys_enter, which every syscall passes, dispatching " +
+        "on the syscall number; the cheapest measured here), tracepoint (syscalls:sys_enter_write) or fentry " +
+        "(ksys_write; cheaper still for the host's untraced writes); raw and fentry fall back to the tracepoint " +
+        "where unavailable [default: raw]",
         "tracepoint|raw|fentry", ("tracepoint", WriteHook.Tracepoint), ("raw", WriteHook.Raw), ("fentry", WriteHook.Fentry));
 
     private readonly Option<CapturePoint> _captureAt = ChoiceOption("--capture-at",

@@ -120,7 +120,7 @@ internal sealed record TracerOptions
         public static readonly System.Net.IPAddress RestAddress = System.Net.IPAddress.Loopback;
         public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         public const Events.EventFormat Format = Events.EventFormat.Json;
-        public const Bpf.WriteHook Attach = Bpf.WriteHook.Tracepoint;
+        public const Bpf.WriteHook Attach = Bpf.WriteHook.Raw;
         public const Bpf.CapturePoint CaptureAt = Bpf.CapturePoint.Entry;
         public const Serilog.Events.LogEventLevel LogLevel = Serilog.Events.LogEventLevel.Information;
     }

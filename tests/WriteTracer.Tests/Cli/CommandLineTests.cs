@@ -249,7 +249,7 @@ public class CommandLineTests
     public void Each_attach_point_is_a_choice(string value, string expected)
     {
         Assert.Equal(Enum.Parse<WriteTracer.Bpf.WriteHook>(expected), Valid("-p", "1", "--attach", value).Attach);
-        Assert.Equal(WriteTracer.Bpf.WriteHook.Tracepoint, Valid("-p", "1").Attach);
+        Assert.Equal(WriteTracer.Bpf.WriteHook.Raw, Valid("-p", "1").Attach);
     }
 
     [Theory]

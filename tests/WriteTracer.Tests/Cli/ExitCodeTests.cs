@@ -78,7 +78,7 @@ public partial class ExitCodeTests
     [InlineData("--loki-endpoint", "off")]
     [InlineData("--no-stdout", "off")]
     [InlineData("--format", "json")]
-    [InlineData("--attach", "tracepoint")]
+    [InlineData("--attach", "raw")]
     [InlineData("--capture-at", "entry")]
     [InlineData("--syscalls", "write")]
     [InlineData("--log-level", "info")]
