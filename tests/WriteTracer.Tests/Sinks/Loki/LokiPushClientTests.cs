@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using WriteTracer.Events;
 using WriteTracer.Sinks.Loki;
+using WriteTracer.Tracking;
 using WriteTracer.Tests.Infrastructure;
 
 namespace WriteTracer.Tests.Sinks.Loki;
@@ -50,6 +51,26 @@ public class LokiPushClientTests
         Assert.Equal([("100", "{\"n\":\"early\"}"), ("300", "{\"n\":\"late\"}")], Values(streams[1]));
         Assert.All(streams.SelectMany(s => s.GetProperty("values").EnumerateArray()), v => Assert.Equal(2, v.GetArrayLength()));
         Assert.False(client.SendsStructuredMetadata);
+    }
+
+    [Fact]
+    public void A_cgroup_registrations_entries_carry_the_cgroup_as_metadata_in_the_one_stream_even_with_root_pid_labels()
+    {
+        var names = new CgroupNames();
+        var cgroup = (uint)names.Allocate("/system.slice/nginx \"a\".service");
+        using var client = new LokiPushClient(Endpoint, [], tenant: null, host: "box", cgroupNames: names);
+        client.Encode(Batch((cgroup, 100, "{\"n\":1}"), (10, 200, "{\"n\":2}")));
+
+        using var body = Decompress(client.Body.ToArray());
+        var values = Assert.Single(body.RootElement.GetProperty("streams").EnumerateArray()).GetProperty("values").EnumerateArray().ToList();
+        Assert.Equal("/system.slice/nginx \"a\".service", values[0][2].GetProperty("cgroup").GetString());
+        Assert.Equal(["cgroup"], values[0][2].EnumerateObject().Select(p => p.Name));
+        Assert.Equal("10", values[1][2].GetProperty("root_pid").GetString());
+
+        using var labelled = new LokiPushClient(Endpoint, [], tenant: null, host: "box", rootPidLabel: true, cgroupNames: names);
+        labelled.Encode(Batch((cgroup, 100, "{\"n\":1}")));
+        using var labelledBody = Decompress(labelled.Body.ToArray());
+        Assert.DoesNotContain("root_pid", Labels(Assert.Single(labelledBody.RootElement.GetProperty("streams").EnumerateArray())).Keys);
     }
 
     [Fact]
