@@ -47,8 +47,7 @@ WRITER_GUARD_S = 900
 QUIET_WAIT_S = 30           # per run, for another tracer to leave the write path
 QUIET_WAIT_BUDGET_S = 300   # in all
 DATA_FD = 3  # the writer's -o file
-FENTRY = ("--attach", "fentry")  # measured beside the default attach point where the binary has it
-RAW = ("--attach", "raw")        # the raw syscall tracepoint, likewise
+HOOKS = ("tracepoint", "raw", "fentry")  # each measured beside the binary's default attach point where it has it
 RESOLVE_FDS = ("--resolve-fds",)  # fd_path on every event: the kernel's identity read, then a cache hit per event
 SYSCALLS_ALL = ("--syscalls", "all")  # the whole write family: five tracepoints instead of one
 W1V_IOVECS = 4  # W1's 64 bytes as one writev(2) of this many buffers
@@ -95,6 +94,13 @@ class Candidate:
         """--attach HOOK is a choice of this binary: its --help lists them as "--attach <a|b>"."""
         choices = re.search(r"--attach <([a-z|]+)>", self.help_text)
         return choices is not None and hook in choices.group(1).split("|")
+
+    @property
+    def default_attach(self) -> str | None:
+        """The hook this binary attaches without --attach: its --help says "[default: HOOK]" on that line."""
+        line = re.search(r"--attach <[a-z|]+>.*", self.help_text)
+        default = line and re.search(r"\[default: ([a-z]+)\]", line.group(0))
+        return default.group(1) if default else None
 
     @property
     def described(self) -> str:
@@ -202,9 +208,9 @@ class Bench:
         if self.ab:
             return []
         new = self.candidates["new"]
-        return [Setup(key, label.replace("write-tracer", f"write-tracer {' '.join(hook)}", 1),
-                      tracer_args=(*hook, *tracer_args))
-                for hook in (RAW, FENTRY) if new.has_attach(hook[1])]
+        return [Setup(key, label.replace("write-tracer", f"write-tracer --attach {hook}", 1),
+                      tracer_args=("--attach", hook, *tracer_args))
+                for hook in HOOKS if new.has_attach(hook) and hook != new.default_attach]
 
     def comparisons(self, setups: list[Setup]) -> list[Setup]:
         """strace and bpftrace: left out of A/B runs, which compare write-tracer with itself."""

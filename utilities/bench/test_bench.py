@@ -185,6 +185,12 @@ class CandidateTests(unittest.TestCase):
         self.assertFalse(candidate.has_attach("kprobe"))
         self.assertTrue(candidate.has("--rest-port"))
 
+    def test_the_default_hook_comes_from_the_attach_line(self):
+        self.assertEqual("tracepoint", Candidate("new", "working tree", "/bin/true", help_text=self.HELP).default_attach)
+        raw = "  --attach <tracepoint|raw|fentry>  Where [env: WRITE_TRACER_ATTACH] [default: raw]\n  --format <F>  [default: json]\n"
+        self.assertEqual("raw", Candidate("new", "working tree", "/bin/true", help_text=raw).default_attach)
+        self.assertIsNone(Candidate("old", "main", "/bin/true", help_text="").default_attach)
+
     def test_a_hook_named_only_in_a_description_is_not_a_choice(self):
         help_text = "  --attach <tracepoint|fentry>  tracepoint (syscalls:sys_enter_write), not raw\n"
         self.assertFalse(Candidate("old", "main", "/bin/true", help_text=help_text).has_attach("raw"))
