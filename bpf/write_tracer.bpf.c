@@ -215,7 +215,7 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 	e->flags = call->flags;
 	e->syscall = call->syscall;
 	e->iovcnt = call->iovcnt;
-	e->reserved = 0;
+	e->kind = WT_RECORD_WRITE;
 	e->file = call->file;
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
 

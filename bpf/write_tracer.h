@@ -17,8 +17,16 @@
 /* Writes no larger than this are reserved in small size classes (see the program). */
 #define WT_SMALL_CAPTURE 128
 
-/* event flags */
-#define WT_EVENT_READ_FAILED 0x1 /* bpf_probe_read_user failed: no bytes captured */
+/*
+ * The events ring holds records of more than one kind; each begins with its kind
+ * (write_event.kind, process_event.kind), so a reader decodes the first four bytes first.
+ */
+#define WT_RECORD_WRITE 0 /* struct write_event */
+#define WT_RECORD_EXEC 1  /* struct process_event followed by argv (--lifecycle) */
+#define WT_RECORD_EXIT 2  /* struct process_event (--lifecycle) */
+
+/* event flags (write_event.flags, process_event.flags) */
+#define WT_EVENT_READ_FAILED 0x1 /* bpf_probe_read_user failed: no bytes captured (exec: no argv) */
 #define WT_EVENT_HAS_RESULT 0x2  /* captured at syscall exit: `result` holds write(2)'s return */
 #define WT_EVENT_CGROUP_ROOT 0x4 /* root_pid holds a cgroup registration id, not a pid (tracked_process.flags) */
 
@@ -65,6 +73,8 @@ struct wt_file_identity {
  * buffer, or for the vector calls its buffers concatenated in order.
  */
 struct write_event {
+	__u32 kind;         /* WT_RECORD_WRITE */
+	__u32 flags;        /* WT_EVENT_* */
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 count;        /* bytes the caller asked to write (the sum of every iov_len) */
 	__s64 result;       /* bytes written or -errno, with WT_EVENT_HAS_RESULT */
@@ -74,13 +84,52 @@ struct write_event {
 	__u32 root_pid;     /* the registered process this one descends from (WT_EVENT_CGROUP_ROOT: a cgroup registration) */
 	__s32 fd;
 	__u32 captured;     /* bytes of data[] that are valid */
-	__u32 flags;        /* WT_EVENT_* */
 	__u16 syscall;      /* WT_SYSCALL_* */
 	__u16 iovcnt;       /* writev, pwritev, pwritev2: the number of buffers */
-	__u32 reserved;
 	char comm[WT_TASK_COMM_LEN];
 	struct wt_file_identity file;
 	__u8 data[];
+};
+
+/*
+ * --lifecycle: a tracked process's exec or exit, in the events ring so that it is in
+ * order with the process's writes. An exec is followed by `captured` bytes of its argv,
+ * the NUL-terminated strings as the kernel holds them (capped at --capture-bytes).
+ */
+struct process_event {
+	__u32 kind;         /* WT_RECORD_EXEC or WT_RECORD_EXIT */
+	__u32 flags;        /* WT_EVENT_CGROUP_ROOT; exec: WT_EVENT_READ_FAILED */
+	__u64 timestamp_ns; /* CLOCK_MONOTONIC */
+	__u32 pid;          /* TGID */
+	__u32 tid;          /* the thread that exec'd, or the process's last thread to exit */
+	__u32 root_pid;     /* as write_event.root_pid */
+	__s32 exit_status;  /* exit: the wait(2) status: code << 8, or the signal (| 0x80: core dumped) */
+	__u32 captured;     /* exec: bytes of data[] that are valid */
+	__u32 argv_size;    /* exec: bytes of the whole argv (more than captured: capped) */
+	char comm[WT_TASK_COMM_LEN]; /* exec: the new program's */
+	__u8 data[];
+};
+
+/* tracking_change.kind */
+#define WT_CHANGE_TRACKED 0      /* the kernel tracked pid under root_pid: a fork, or a join of a cgroup registration */
+#define WT_CHANGE_UNTRACKED 1    /* the kernel untracked pid: its exit, a privilege-gaining exec, a cgroup move */
+#define WT_CHANGE_THREAD_START 2 /* tracked process pid gained thread tid */
+#define WT_CHANGE_THREAD_EXIT 3  /* thread tid of tracked process pid exited (not its last: that is UNTRACKED) */
+
+/*
+ * A change the kernel made to the tracked set (or to a tracked process's threads), in a
+ * ring of its own (`changes`), so the registry follows the kernel without walking /proc
+ * and a flood of writes cannot crowd it out. Changes user space makes itself are not
+ * reported. A record lost (WT_COUNTER_LIFECYCLE_FULL) means the registry must walk.
+ */
+struct tracking_change {
+	__u64 timestamp_ns; /* CLOCK_MONOTONIC */
+	__u32 kind;         /* WT_CHANGE_* */
+	__u32 pid;          /* TGID */
+	__u32 tid;          /* thread changes: the thread; otherwise pid */
+	__u32 parent_pid;   /* WT_CHANGE_TRACKED by fork: the parent's TGID; otherwise 0 */
+	__u32 root_pid;     /* tracked_process.root_pid, before an untrack */
+	__u32 flags;        /* tracked_process.flags, before an untrack */
 };
 
 /* A write seen at syscall entry, emitted at its exit; keyed by thread id. */
@@ -125,6 +174,8 @@ struct wt_config {
 	__u64 wakeup_bytes;      /* force a reader wakeup once this much is unread */
 	__u32 syscalls;          /* bit 1 << WT_SYSCALL_*: the calls traced (--syscalls), for the raw tracepoint's dispatch */
 	__u32 fail_pending;      /* tests only: nonzero makes every per-thread storage request fail (WT_COUNTER_PENDING_FULL) */
+	__u32 lifecycle;         /* nonzero: exec and exit records in the events ring (--lifecycle) */
+	__u32 fail_changes;      /* tests only: nonzero makes every tracking_change reservation fail (WT_COUNTER_LIFECYCLE_FULL) */
 };
 
 /* Slots of the per-CPU counters map. */
@@ -134,7 +185,7 @@ enum wt_counter {
 	WT_COUNTER_TRACKED_FULL = 2, /* child not inherited: tracked map full */
 	WT_COUNTER_PENDING_FULL = 3, /* event lost: no per-thread storage to hold the write until exit */
 	WT_COUNTER_UNTRACKED_ON_EXEC = 4, /* process untracked: an unprivileged registration exec'd a privilege-gaining program */
-	WT_COUNTER_LIFECYCLE_FULL = 5,    /* lifecycle record lost: its ring buffer had no room */
+	WT_COUNTER_LIFECYCLE_FULL = 5,    /* tracking_change lost: the changes ring had no room (user space walks /proc) */
 	WT_COUNTER_MAX = 6,
 };
 

@@ -13,4 +13,8 @@ internal struct BpfConfig
     public ulong WakeupBytes;
     public uint Syscalls;
     public uint FailPending;
+    /// <summary>Nonzero: exec and exit records in the events ring (<c>--lifecycle</c>).</summary>
+    public uint Lifecycle;
+    /// <summary>Tests only: nonzero makes every tracking-change record fail to reserve.</summary>
+    public uint FailChanges;
 }

@@ -17,6 +17,9 @@ internal struct WriteEvent
     public const uint HasResultFlag = 0x2;
     public const uint CgroupRootFlag = 0x4;
 
+    /// <summary><see cref="RecordKind.Write"/>: what tells a write from the other records of the events ring.</summary>
+    public RecordKind Kind;
+    public uint Flags;
     public ulong TimestampNs;
     public ulong Count;
     /// <summary>write(2)'s return (bytes written or -errno), when <see cref="HasResult"/>.</summary>
@@ -28,11 +31,9 @@ internal struct WriteEvent
     public uint RootPid;
     public int Fd;
     public uint Captured;
-    public uint Flags;
     public WriteSyscall Syscall;
     /// <summary>The number of buffers of writev, pwritev and pwritev2.</summary>
     public ushort Iovcnt;
-    public uint Reserved;
     public CommBuffer Comm;
     /// <summary>The file behind <see cref="Fd"/>, with <c>--resolve-fds</c>.</summary>
     public FileIdentity File;

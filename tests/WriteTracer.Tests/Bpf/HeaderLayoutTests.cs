@@ -22,6 +22,8 @@ public partial class HeaderLayoutTests
     public static TheoryData<Type, string> Mirrors => new()
     {
         { typeof(WriteEvent), "write_event" },
+        { typeof(ProcessEvent), "process_event" },
+        { typeof(TrackingChange), "tracking_change" },
         { typeof(FileIdentity), "wt_file_identity" },
         { typeof(TrackedProcess), "tracked_process" },
         { typeof(TrackedCgroup), "tracked_cgroup" },
@@ -45,6 +47,7 @@ public partial class HeaderLayoutTests
     public void The_captured_bytes_start_right_after_the_header()
     {
         Assert.Equal(Header.Value["offsetof write_event.data"], WriteEvent.Size);
+        Assert.Equal(Header.Value["offsetof process_event.data"], ProcessEvent.Size);
     }
 
     [Fact]
@@ -57,6 +60,14 @@ public partial class HeaderLayoutTests
         Assert.Equal(WriteEvent.CgroupRootFlag, Header.Value["WT_EVENT_CGROUP_ROOT"]);
         Assert.Equal(TrackedProcess.UnprivilegedFlag, Header.Value["WT_TRACK_UNPRIVILEGED"]);
         Assert.Equal(TrackedProcess.CgroupFlag, Header.Value["WT_TRACK_CGROUP"]);
+        foreach (var kind in Enum.GetValues<RecordKind>())
+        {
+            Assert.Equal((kind, Header.Value[$"WT_RECORD_{kind.ToString().ToUpperInvariant()}"]), (kind, (long)kind));
+        }
+        foreach (var change in Enum.GetValues<TrackingChangeKind>())
+        {
+            Assert.Equal((change, Header.Value[$"WT_CHANGE_{UpperSnake(change.ToString())}"]), (change, (long)change));
+        }
         foreach (var syscall in Enum.GetValues<WriteSyscall>())
         {
             Assert.Equal((syscall, Header.Value[$"WT_SYSCALL_{syscall.ToString().ToUpperInvariant()}"]), (syscall, (long)syscall));
@@ -120,12 +131,15 @@ public partial class HeaderLayoutTests
             }
         }
         c.AppendLine("    FACT(\"offsetof write_event.data\", offsetof(struct write_event, data));");
+        c.AppendLine("    FACT(\"offsetof process_event.data\", offsetof(struct process_event, data));");
         foreach (var constant in new[] { "WT_TASK_COMM_LEN", "WT_MAX_CAPTURE", "WT_EVENT_READ_FAILED", "WT_EVENT_HAS_RESULT",
                 "WT_EVENT_CGROUP_ROOT", "WT_TRACK_UNPRIVILEGED", "WT_TRACK_CGROUP", "WT_SYSCALL_COUNT",
                 "WT_FILE_DELETED", "WT_FILE_PSEUDO", "WT_RESOLVE_FDS_OFF", "WT_RESOLVE_FDS_PROBE", "WT_RESOLVE_FDS_BTF",
                 "WT_COUNTER_MAX" }
             .Concat(Enum.GetValues<BpfCounter>().Select(CounterName))
-            .Concat(Enum.GetValues<WriteSyscall>().Select(syscall => $"WT_SYSCALL_{syscall.ToString().ToUpperInvariant()}")))
+            .Concat(Enum.GetValues<WriteSyscall>().Select(syscall => $"WT_SYSCALL_{syscall.ToString().ToUpperInvariant()}"))
+            .Concat(Enum.GetValues<RecordKind>().Select(kind => $"WT_RECORD_{kind.ToString().ToUpperInvariant()}"))
+            .Concat(Enum.GetValues<TrackingChangeKind>().Select(change => $"WT_CHANGE_{UpperSnake(change.ToString())}")))
         {
             c.AppendLine($"    FACT(\"{constant}\", {constant});");
         }
@@ -144,8 +158,11 @@ public partial class HeaderLayoutTests
     {
         BpfCounter.RingBufferFull => "WT_COUNTER_RINGBUF_FULL",
         BpfCounter.TrackedMapFull => "WT_COUNTER_TRACKED_FULL",
-        _ => "WT_COUNTER_" + Words().Replace(counter.ToString(), "_$1").ToUpperInvariant(),
+        _ => "WT_COUNTER_" + UpperSnake(counter.ToString()),
     };
+
+    /// <summary>ThreadStart → THREAD_START.</summary>
+    private static string UpperSnake(string name) => Words().Replace(name, "_$1").ToUpperInvariant();
 
     private static long SizeOf(Type type) =>
         (int)typeof(Unsafe).GetMethod(nameof(Unsafe.SizeOf))!.MakeGenericMethod(type).Invoke(null, null)!;
