@@ -45,14 +45,6 @@ struct {
 	__type(value, struct tracked_cgroup);
 } tracked_cgroups SEC(".maps");
 
-/* Per-thread storage: freed with the thread, and cheaper to reach than a hash map. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct pending_write);
-} pending SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, WT_COUNTER_MAX);
@@ -105,6 +97,17 @@ struct write_call {
 	__u16 iovcnt;
 	struct wt_file_identity file;
 };
+
+/*
+ * --capture-at exit: a write seen at its syscall's entry, held until its exit. Per-thread
+ * storage: freed with the thread, and cheaper to reach than a hash map.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct write_call);
+} pending SEC(".maps");
 
 /*
  * The vector calls. Their iovec array is walked with bpf_loop (Linux 5.17+; user space
@@ -421,7 +424,7 @@ static __always_inline bool decode_pwritev2(struct write_call *call, __u64 fd, _
  */
 static __always_inline int hold(const struct write_call *call)
 {
-	struct pending_write *held;
+	struct write_call *held;
 
 	held = cfg.fail_pending ? NULL :
 		bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -429,41 +432,21 @@ static __always_inline int hold(const struct write_call *call)
 		count(WT_COUNTER_PENDING_FULL);
 		return 0;
 	}
-	held->timestamp_ns = call->timestamp_ns;
-	held->count = call->count;
-	held->buf = (__u64)call->buf;
-	held->offset = call->offset;
-	held->fd = call->fd;
-	held->root_pid = call->root_pid;
-	held->flags = call->flags;
-	held->syscall = call->syscall;
-	held->iovcnt = call->iovcnt;
-	held->file = call->file;
+	*held = *call;
 	return 0;
 }
 
 static __always_inline int on_write_exit(__s64 result, const bool vector)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct pending_write *held;
+	struct write_call *held;
 	struct write_call call;
 
 	held = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
 	if (!held || !held->timestamp_ns)
 		return 0;
-	call.timestamp_ns = held->timestamp_ns;
-	call.count = held->count;
-	call.buf = (const void *)held->buf;
+	call = *held; /* the same thread: tgid and tid too */
 	call.result = result;
-	call.offset = held->offset;
-	call.tgid = id >> 32;
-	call.tid = (__u32)id;
-	call.root_pid = held->root_pid;
-	call.fd = held->fd;
-	call.flags = held->flags | WT_EVENT_HAS_RESULT;
-	call.syscall = held->syscall;
-	call.iovcnt = held->iovcnt;
-	call.file = held->file;
+	call.flags |= WT_EVENT_HAS_RESULT;
 	held->timestamp_ns = 0; /* consumed */
 	return emit(&call, vector);
 }
