@@ -304,7 +304,8 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 	e->iovcnt = call->iovcnt;
 	e->kind = WT_RECORD_WRITE;
 	e->file = call->file;
-	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	/* Two plain loads: the helper copies byte by byte, then pads. comm is always NUL-terminated. */
+	__builtin_memcpy(e->comm, bpf_get_current_task_btf()->comm, sizeof(e->comm));
 
 	len = call->count < capacity ? (__u32)call->count : capacity;
 	if (len > WT_MAX_CAPTURE)
