@@ -30,6 +30,34 @@ struct {
 	__type(value, struct tracked_process);
 } tracked SEC(".maps");
 
+/*
+ * Bumped after every change of `tracked`, by the kernel (track, untrack) and by user
+ * space (through its mapping, atomically): a lookup remembered under an older value is
+ * stale. One word, mapped by user space.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} tracked_generation SEC(".maps");
+
+/* The last lookup in `tracked` made on this CPU by the write hooks. */
+struct tracked_lookup {
+	__u64 generation;              /* tracked_generation when it was made */
+	__u32 tgid;
+	__u32 found;                   /* nonzero: tgid is tracked, as process says */
+	struct tracked_process process;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tracked_lookup);
+} last_lookup SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -71,14 +99,70 @@ static __always_inline void count(__u32 slot)
  * (fork, exit, and any hook that adds or removes a process), so whatever must stay in
  * step with `tracked` is kept in one place.
  */
+static __always_inline void tracked_changed(void)
+{
+	__u32 zero = 0;
+	__u64 *generation = bpf_map_lookup_elem(&tracked_generation, &zero);
+
+	if (generation)
+		__sync_fetch_and_add(generation, 1);
+}
+
 static __always_inline long track(__u32 tgid, const struct tracked_process *value)
 {
-	return bpf_map_update_elem(&tracked, &tgid, value, BPF_ANY);
+	long err = bpf_map_update_elem(&tracked, &tgid, value, BPF_ANY);
+
+	tracked_changed();
+	return err;
 }
 
 static __always_inline long untrack(__u32 tgid)
 {
-	return bpf_map_delete_elem(&tracked, &tgid);
+	long err = bpf_map_delete_elem(&tracked, &tgid);
+
+	tracked_changed();
+	return err;
+}
+
+/*
+ * What `tracked` holds for tgid, as the write hooks ask it. A process that writes asks
+ * the same question again and again: the answer is remembered per CPU with the
+ * generation it was read under, and reused while nothing has changed `tracked` since,
+ * so a repeated write costs two array loads instead of hashing its TGID. The generation
+ * is read before the hash, so a change that lands in between leaves a remembered
+ * answer already stale. That needs loads kept in order, which x86 guarantees; elsewhere
+ * every write asks the hash.
+ */
+static __always_inline bool lookup_tracked(__u32 tgid, struct tracked_process *process)
+{
+	struct tracked_process *found;
+#if defined(__TARGET_ARCH_x86)
+	__u32 zero = 0;
+	struct tracked_lookup *last = bpf_map_lookup_elem(&last_lookup, &zero);
+	__u64 *generation = bpf_map_lookup_elem(&tracked_generation, &zero);
+	__u64 now;
+
+	if (last && generation) {
+		now = *(volatile __u64 *)generation;
+		if (last->tgid == tgid && last->generation == now) {
+			*process = last->process;
+			return last->found;
+		}
+		found = bpf_map_lookup_elem(&tracked, &tgid);
+		last->generation = now;
+		last->tgid = tgid;
+		last->found = found != NULL;
+		if (found) {
+			last->process = *found;
+			*process = *found;
+		}
+		return found != NULL;
+	}
+#endif
+	found = bpf_map_lookup_elem(&tracked, &tgid);
+	if (found)
+		*process = *found;
+	return found != NULL;
 }
 
 /* One write as the hooks see it. */
@@ -220,7 +304,8 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 	e->iovcnt = call->iovcnt;
 	e->kind = WT_RECORD_WRITE;
 	e->file = call->file;
-	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	/* Two plain loads: the helper copies byte by byte, then pads. comm is always NUL-terminated. */
+	__builtin_memcpy(e->comm, bpf_get_current_task_btf()->comm, sizeof(e->comm));
 
 	len = call->count < capacity ? (__u32)call->count : capacity;
 	if (len > WT_MAX_CAPTURE)
@@ -340,10 +425,9 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
-	struct tracked_process *proc;
+	struct tracked_process process;
 
-	proc = bpf_map_lookup_elem(&tracked, &tgid);
-	if (!proc || tgid == cfg.tracer_tgid)
+	if (!lookup_tracked(tgid, &process) || tgid == cfg.tracer_tgid)
 		return false;
 	if (cfg.filter_fds && !bpf_map_lookup_elem(&fd_filter, &fd))
 		return false;
@@ -355,9 +439,9 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 	call->offset = offset;
 	call->tgid = tgid;
 	call->tid = (__u32)id;
-	call->root_pid = proc->root_pid;
+	call->root_pid = process.root_pid;
 	call->fd = fd;
-	call->flags = proc->flags & WT_TRACK_CGROUP ? WT_EVENT_CGROUP_ROOT : 0;
+	call->flags = process.flags & WT_TRACK_CGROUP ? WT_EVENT_CGROUP_ROOT : 0;
 	call->syscall = syscall;
 	call->iovcnt = iovcnt > 0xffff ? 0xffff : (__u16)iovcnt;
 	call->file = (struct wt_file_identity){};
