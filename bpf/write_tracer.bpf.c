@@ -112,7 +112,8 @@ static __always_inline long track(__u32 tgid, const struct tracked_process *valu
 {
 	long err = bpf_map_update_elem(&tracked, &tgid, value, BPF_ANY);
 
-	tracked_changed();
+	if (!err)
+		tracked_changed();
 	return err;
 }
 
@@ -120,7 +121,9 @@ static __always_inline long untrack(__u32 tgid)
 {
 	long err = bpf_map_delete_elem(&tracked, &tgid);
 
-	tracked_changed();
+	/* Every exit on the host comes here: only a real removal makes remembered lookups stale. */
+	if (!err)
+		tracked_changed();
 	return err;
 }
 
