@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * write-tracer kernel side: emits one record per call of the write family (write,
- * writev, pwrite64, pwritev, pwritev2) of a tracked process.
+ * writev, pwrite64, pwritev, pwritev2) of a tracked process and, with --lifecycle,
+ * one per exec and exit of a tracked process.
  *
  * Tracking is by TGID, so every thread of a tracked process is covered without
  * map updates. Children inherit their parent's root in the kernel at fork, so a
@@ -819,10 +820,11 @@ static __always_inline void emit_exec(struct task_struct *task, __u32 tgid, cons
 
 /*
  * The exit of a process's last thread (task). Its status is the one wait(2) will
- * report (wait_task_zombie): the group's exit code when the group exits together —
- * exit_group(2) from any thread, or a fatal signal, whose core dump sets 0x80 — else
- * the group leader's own exit_code (do_exit stores it before this tracepoint; an
- * earlier-exited leader's stays in its task until the process is reaped).
+ * report, by wait_task_zombie's rule: the group's exit code when SIGNAL_GROUP_EXIT is
+ * set — exit_group(2) from any thread, a fatal signal (a core dump ORs in 0x80), and on
+ * kernels with synchronize_group_exit the last thread's own exit — else the group
+ * leader's exit_code (do_exit stores it before this tracepoint; a leader that exited
+ * first keeps its task until the process is reaped).
  */
 static __always_inline void emit_exit(struct task_struct *task, __u32 tgid)
 {
