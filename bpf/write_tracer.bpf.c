@@ -31,6 +31,34 @@ struct {
 	__type(value, struct tracked_process);
 } tracked SEC(".maps");
 
+/*
+ * Bumped after every change of `tracked`, by the kernel (track, untrack) and by user
+ * space (through its mapping, atomically): a lookup remembered under an older value is
+ * stale. One word, mapped by user space.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} tracked_generation SEC(".maps");
+
+/* The last lookup in `tracked` made on this CPU by the write hooks. */
+struct tracked_lookup {
+	__u64 generation;              /* tracked_generation when it was made */
+	__u32 tgid;
+	__u32 found;                   /* nonzero: tgid is tracked, as process says */
+	struct tracked_process process;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tracked_lookup);
+} last_lookup SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -45,14 +73,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct tracked_cgroup);
 } tracked_cgroups SEC(".maps");
-
-/* Per-thread storage: freed with the thread, and cheaper to reach than a hash map. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct pending_write);
-} pending SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -80,14 +100,70 @@ static __always_inline void count(__u32 slot)
  * (fork, exit, and any hook that adds or removes a process), so whatever must stay in
  * step with `tracked` is kept in one place.
  */
+static __always_inline void tracked_changed(void)
+{
+	__u32 zero = 0;
+	__u64 *generation = bpf_map_lookup_elem(&tracked_generation, &zero);
+
+	if (generation)
+		__sync_fetch_and_add(generation, 1);
+}
+
 static __always_inline long track(__u32 tgid, const struct tracked_process *value)
 {
-	return bpf_map_update_elem(&tracked, &tgid, value, BPF_ANY);
+	long err = bpf_map_update_elem(&tracked, &tgid, value, BPF_ANY);
+
+	tracked_changed();
+	return err;
 }
 
 static __always_inline long untrack(__u32 tgid)
 {
-	return bpf_map_delete_elem(&tracked, &tgid);
+	long err = bpf_map_delete_elem(&tracked, &tgid);
+
+	tracked_changed();
+	return err;
+}
+
+/*
+ * What `tracked` holds for tgid, as the write hooks ask it. A process that writes asks
+ * the same question again and again: the answer is remembered per CPU with the
+ * generation it was read under, and reused while nothing has changed `tracked` since,
+ * so a repeated write costs two array loads instead of hashing its TGID. The generation
+ * is read before the hash, so a change that lands in between leaves a remembered
+ * answer already stale. That needs loads kept in order, which x86 guarantees; elsewhere
+ * every write asks the hash.
+ */
+static __always_inline bool lookup_tracked(__u32 tgid, struct tracked_process *process)
+{
+	struct tracked_process *found;
+#if defined(__TARGET_ARCH_x86)
+	__u32 zero = 0;
+	struct tracked_lookup *last = bpf_map_lookup_elem(&last_lookup, &zero);
+	__u64 *generation = bpf_map_lookup_elem(&tracked_generation, &zero);
+	__u64 now;
+
+	if (last && generation) {
+		now = *(volatile __u64 *)generation;
+		if (last->tgid == tgid && last->generation == now) {
+			*process = last->process;
+			return last->found;
+		}
+		found = bpf_map_lookup_elem(&tracked, &tgid);
+		last->generation = now;
+		last->tgid = tgid;
+		last->found = found != NULL;
+		if (found) {
+			last->process = *found;
+			*process = *found;
+		}
+		return found != NULL;
+	}
+#endif
+	found = bpf_map_lookup_elem(&tracked, &tgid);
+	if (found)
+		*process = *found;
+	return found != NULL;
 }
 
 /* One write as the hooks see it. */
@@ -106,6 +182,17 @@ struct write_call {
 	__u16 iovcnt;
 	struct wt_file_identity file;
 };
+
+/*
+ * --capture-at exit: a write seen at its syscall's entry, held until its exit. Per-thread
+ * storage: freed with the thread, and cheaper to reach than a hash map.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct write_call);
+} pending SEC(".maps");
 
 /*
  * The vector calls. Their iovec array is walked with bpf_loop (Linux 5.17+; user space
@@ -235,7 +322,8 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 	e->iovcnt = call->iovcnt;
 	e->kind = WT_RECORD_WRITE;
 	e->file = call->file;
-	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	/* Two plain loads: the helper copies byte by byte, then pads. comm is always NUL-terminated. */
+	__builtin_memcpy(e->comm, bpf_get_current_task_btf()->comm, sizeof(e->comm));
 
 	len = call->count < capacity ? (__u32)call->count : capacity;
 	if (len > WT_MAX_CAPTURE)
@@ -341,10 +429,9 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
-	struct tracked_process *proc;
+	struct tracked_process process;
 
-	proc = bpf_map_lookup_elem(&tracked, &tgid);
-	if (!proc || tgid == cfg.tracer_tgid)
+	if (!lookup_tracked(tgid, &process) || tgid == cfg.tracer_tgid)
 		return false;
 	if (cfg.filter_fds && !bpf_map_lookup_elem(&fd_filter, &fd))
 		return false;
@@ -356,9 +443,9 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 	call->offset = offset;
 	call->tgid = tgid;
 	call->tid = (__u32)id;
-	call->root_pid = proc->root_pid;
+	call->root_pid = process.root_pid;
 	call->fd = fd;
-	call->flags = proc->flags & WT_TRACK_CGROUP ? WT_EVENT_CGROUP_ROOT : 0;
+	call->flags = process.flags & WT_TRACK_CGROUP ? WT_EVENT_CGROUP_ROOT : 0;
 	call->syscall = syscall;
 	call->iovcnt = iovcnt > 0xffff ? 0xffff : (__u16)iovcnt;
 	call->file = (struct wt_file_identity){};
@@ -425,7 +512,7 @@ static __always_inline bool decode_pwritev2(struct write_call *call, __u64 fd, _
  */
 static __always_inline int hold(const struct write_call *call)
 {
-	struct pending_write *held;
+	struct write_call *held;
 
 	held = cfg.fail_pending ? NULL :
 		bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -433,41 +520,21 @@ static __always_inline int hold(const struct write_call *call)
 		count(WT_COUNTER_PENDING_FULL);
 		return 0;
 	}
-	held->timestamp_ns = call->timestamp_ns;
-	held->count = call->count;
-	held->buf = (__u64)call->buf;
-	held->offset = call->offset;
-	held->fd = call->fd;
-	held->root_pid = call->root_pid;
-	held->flags = call->flags;
-	held->syscall = call->syscall;
-	held->iovcnt = call->iovcnt;
-	held->file = call->file;
+	*held = *call;
 	return 0;
 }
 
 static __always_inline int on_write_exit(__s64 result, const bool vector)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct pending_write *held;
+	struct write_call *held;
 	struct write_call call;
 
 	held = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
 	if (!held || !held->timestamp_ns)
 		return 0;
-	call.timestamp_ns = held->timestamp_ns;
-	call.count = held->count;
-	call.buf = (const void *)held->buf;
+	call = *held; /* the same thread: tgid and tid too */
 	call.result = result;
-	call.offset = held->offset;
-	call.tgid = id >> 32;
-	call.tid = (__u32)id;
-	call.root_pid = held->root_pid;
-	call.fd = held->fd;
-	call.flags = held->flags | WT_EVENT_HAS_RESULT;
-	call.syscall = held->syscall;
-	call.iovcnt = held->iovcnt;
-	call.file = held->file;
+	call.flags |= WT_EVENT_HAS_RESULT;
 	held->timestamp_ns = 0; /* consumed */
 	return emit(&call, vector);
 }
@@ -897,6 +964,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
  * its descendant) that execs a setuid, setgid or file-capability program is untracked
  * here, after the new credentials are committed and before the program runs, so none
  * of its writes as the new user is seen and its later children are not inherited.
+ * Any other tracked process's exec is, with --lifecycle, a record (emit_exec).
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)

@@ -55,13 +55,8 @@ internal sealed class CommandLine
         "Seconds a stop (signal, end of the command, every process gone) waits for the sinks to deliver what they hold; a second SIGINT or SIGTERM stops at once",
         "SECONDS", Defaults.ShutdownTimeoutSeconds, 0, 86400, "a number of seconds from 0 to 86400");
 
-    private readonly Option<double> _interval = new("--tracking-interval", "-i")
-    {
-        Description = "Seconds between reconciliations of the tracked processes with /proc",
-        HelpName = "SECONDS",
-        DefaultValueFactory = _ => Defaults.TrackingIntervalSeconds,
-        CustomParser = ParseInterval,
-    };
+    private readonly Option<double> _interval = DefaultedOption("--tracking-interval", "-i",
+        "Seconds between reconciliations of the tracked processes with /proc", "SECONDS", Defaults.TrackingIntervalSeconds, ParseInterval);
 
     private readonly Option<int> _metricsPort = IntOption("--metrics-port", null, "Port of the Prometheus /metrics endpoint; 0 disables it", "PORT",
         Defaults.MetricsPort, 0, 65535, "a port from 0 to 65535");
@@ -114,13 +109,9 @@ internal sealed class CommandLine
         "Add the exec (with its argv, capped at --capture-bytes) and the exit (its code, or the signal that killed it) " +
         "of every traced process to the events, in order with its writes; not in --format raw, which carries only written bytes [default: off]");
 
-    private readonly Option<int> _ringBuffer = new("--ring-buffer-mb")
-    {
-        Description = "Size of the kernel-to-tracer ring buffer in MiB, a power of two; larger absorbs longer bursts",
-        HelpName = "MIB",
-        DefaultValueFactory = _ => Defaults.RingBufferMegabytes,
-        CustomParser = ParseRingBufferSize,
-    };
+    private readonly Option<int> _ringBuffer = DefaultedOption("--ring-buffer-mb", null,
+        "Size of the kernel-to-tracer ring buffer in MiB, a power of two; larger absorbs longer bursts", "MIB",
+        Defaults.RingBufferMegabytes, ParseRingBufferSize);
 
     private readonly Option<int> _maxTracked = IntOption("--max-tracked-processes", null, "Capacity of the kernel's tracked-process map", "N",
         Defaults.MaxTrackedProcesses, 1, 4_194_304, "a number of processes from 1 to 4194304");

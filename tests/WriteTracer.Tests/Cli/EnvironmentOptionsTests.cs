@@ -173,6 +173,17 @@ public sealed class EnvironmentOptionsTests
         Assert.StartsWith(error, message);
     }
 
+    [Theory]
+    [InlineData("--version")]
+    [InlineData("--help")]
+    public void Version_and_help_ignore_the_environment(string request)
+    {
+        new CommandLine().Parse([request], out var result, out _, Variables);
+
+        Assert.True(CommandLine.IsInformational(result), string.Join("; ", result.Errors.Select(e => e.Message)));
+        Assert.Equal([request], result.Tokens.Select(t => t.Value));
+    }
+
     private static TracerOptions Parse(string[] args, Dictionary<string, string> environment)
     {
         var options = new CommandLine().Parse(args, out _, out var error, environment);
