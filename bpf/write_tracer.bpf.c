@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * write-tracer kernel side: emits one record per call of the write family (write,
- * writev, pwrite64, pwritev, pwritev2) of a tracked process.
+ * writev, pwrite64, pwritev, pwritev2) of a tracked process and, with --lifecycle,
+ * one per exec and exit of a tracked process.
  *
  * Tracking is by TGID, so every thread of a tracked process is covered without
  * map updates. Children inherit their parent's root in the kernel at fork, so a
@@ -278,6 +279,24 @@ static __always_inline long copy_data(void *dst, __u32 len, const struct write_c
 }
 
 /*
+ * The flag an events-ring record is submitted with, at time now. Waking the reader
+ * costs a self-IPI (an irq_work), which in a VM is a trap to the hypervisor: far more
+ * than the event itself. The reader polls with a short timeout, so a trickle of events
+ * is still delivered promptly; a wakeup is forced only when a backlog builds up, and at
+ * most once per WT_WAKEUP_INTERVAL_NS, since while the reader drains a backlog every
+ * event would otherwise force one.
+ */
+static __always_inline __u64 wakeup_flag(__u64 now)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg.wakeup_bytes &&
+	    now - last_forced_wakeup_ns >= WT_WAKEUP_INTERVAL_NS) {
+		last_forced_wakeup_ns = now; /* racy across CPUs; a spare wakeup is harmless */
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
+
+/*
  * Reserves a record with room for `capacity` bytes of data. capacity is a
  * constant at every call site, which the verifier needs for the reservation and
  * for bounding the copy.
@@ -286,7 +305,6 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 {
 	struct write_event *e;
 	__u32 len;
-	__u64 wakeup;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e) + capacity, 0);
 	if (!e) {
@@ -321,21 +339,7 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 		count(WT_COUNTER_READ_FAILED);
 	}
 	e->captured = len;
-
-	/*
-	 * Waking the reader costs a self-IPI (an irq_work), which in a VM is a trap to
-	 * the hypervisor: far more than the event itself. The reader polls with a short
-	 * timeout, so a trickle of events is still delivered promptly; a wakeup is forced
-	 * only when a backlog builds up, and at most once per WT_WAKEUP_INTERVAL_NS, since
-	 * while the reader drains a backlog every event would otherwise force one.
-	 */
-	wakeup = BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg.wakeup_bytes &&
-	    call->timestamp_ns - last_forced_wakeup_ns >= WT_WAKEUP_INTERVAL_NS) {
-		last_forced_wakeup_ns = call->timestamp_ns; /* racy across CPUs; a spare wakeup is harmless */
-		wakeup = BPF_RB_FORCE_WAKEUP;
-	}
-	bpf_ringbuf_submit(e, wakeup);
+	bpf_ringbuf_submit(e, wakeup_flag(call->timestamp_ns));
 	return 0;
 }
 
@@ -806,6 +810,106 @@ static __always_inline void join_cgroup(__u32 tgid, struct task_struct *task, st
 		count(WT_COUNTER_TRACKED_FULL);
 }
 
+/*
+ * --lifecycle: exec and exit records, in the events ring so that they are in order
+ * with the process's writes (one ring is one order). Exec and exit are rare next to
+ * writes: their records are built whole and copied in with bpf_ringbuf_output, which
+ * takes a variable length, so an exec's record is the size of its argv.
+ */
+struct wt_process_area {
+	__u8 record[sizeof(struct process_event) + WT_MAX_CAPTURE]; /* a struct process_event and its argv */
+};
+
+/* An exec's record under construction; exec runs with preemption disabled, so a per-CPU area is one program's at a time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wt_process_area);
+} process_area SEC(".maps");
+
+/* Fills what every process record carries: the time, the ids, the registration and the thread's name. */
+static __always_inline void fill_process_event(struct process_event *e, __u32 kind, struct task_struct *task, __u32 tgid,
+					       const struct tracked_process *proc)
+{
+	e->kind = kind;
+	e->flags = proc->flags & WT_TRACK_CGROUP ? WT_EVENT_CGROUP_ROOT : 0;
+	e->timestamp_ns = bpf_ktime_get_ns();
+	e->pid = tgid;
+	e->tid = BPF_CORE_READ(task, pid);
+	e->root_pid = proc->root_pid;
+	e->exit_status = 0;
+	e->captured = 0;
+	e->argv_size = 0;
+	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+}
+
+/* Copies a process record and its len bytes of argv into the events ring; a ring without room counts as for a write. */
+static __always_inline void output_process_event(struct process_event *e, __u32 len)
+{
+	if (len > WT_MAX_CAPTURE)
+		return; /* unreachable; bounds the size for the verifier */
+	if (bpf_ringbuf_output(&events, e, sizeof(*e) + len, wakeup_flag(e->timestamp_ns)))
+		count(WT_COUNTER_RINGBUF_FULL);
+}
+
+/*
+ * At sched_process_exec the new program is in place (its comm set, current->mm the new
+ * mm) and has not run: its argv is what execve passed, the NUL-terminated strings the
+ * kernel copied to the top of the new stack, between mm->arg_start and mm->arg_end.
+ * Those pages were just written by the kernel, so they are resident.
+ */
+static __always_inline void emit_exec(struct task_struct *task, __u32 tgid, const struct tracked_process *proc)
+{
+	__u32 zero = 0;
+	struct wt_process_area *area = bpf_map_lookup_elem(&process_area, &zero);
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	unsigned long start = BPF_CORE_READ(mm, arg_start);
+	unsigned long size = BPF_CORE_READ(mm, arg_end) - start;
+	struct process_event *e;
+	__u32 len;
+
+	if (!area)
+		return;
+	e = (struct process_event *)area->record;
+	fill_process_event(e, WT_RECORD_EXEC, task, tgid, proc);
+	e->argv_size = size > 0xffffffffUL ? 0xffffffff : (__u32)size;
+	len = size < cfg.capture_bytes ? (__u32)size : cfg.capture_bytes;
+	if (len > WT_MAX_CAPTURE)
+		len = WT_MAX_CAPTURE; /* unreachable (capture_bytes <= WT_MAX_CAPTURE); bounds the copy */
+	if (len && bpf_probe_read_user(e->data, len, (const void *)start)) {
+		len = 0;
+		e->flags |= WT_EVENT_READ_FAILED;
+	}
+	e->captured = len;
+	output_process_event(e, len);
+}
+
+/* signal_struct.flags: the whole group is exiting with signal_struct.group_exit_code (include/linux/sched/signal.h). */
+#define WT_SIGNAL_GROUP_EXIT 0x4
+
+/*
+ * The exit of a process's last thread (task). Its status is the one wait(2) will
+ * report, by wait_task_zombie's rule: the group's exit code when SIGNAL_GROUP_EXIT is
+ * set — exit_group(2) from any thread, a fatal signal (a core dump ORs in 0x80), and on
+ * kernels with synchronize_group_exit the last thread's own exit — else the group
+ * leader's exit_code (do_exit stores it before this tracepoint; a leader that exited
+ * first keeps its task until the process is reaped).
+ */
+static __always_inline void emit_exit(struct task_struct *task, __u32 tgid)
+{
+	struct tracked_process *proc = bpf_map_lookup_elem(&tracked, &tgid);
+	struct signal_struct *signal = BPF_CORE_READ(task, signal);
+	struct process_event e;
+
+	if (!proc)
+		return;
+	fill_process_event(&e, WT_RECORD_EXIT, task, tgid, proc);
+	e.exit_status = BPF_CORE_READ(signal, flags) & WT_SIGNAL_GROUP_EXIT ? BPF_CORE_READ(signal, group_exit_code)
+									     : BPF_CORE_READ(task, group_leader, exit_code);
+	output_process_event(&e, 0);
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -852,6 +956,8 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		return 0;
 
 	tgid = BPF_CORE_READ(task, tgid);
+	if (cfg.lifecycle)
+		emit_exit(task, tgid);
 	untrack(tgid);
 	return 0;
 }
@@ -861,6 +967,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
  * its descendant) that execs a setuid, setgid or file-capability program is untracked
  * here, after the new credentials are committed and before the program runs, so none
  * of its writes as the new user is seen and its later children are not inherited.
+ * Any other tracked process's exec is, with --lifecycle, a record (emit_exec).
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
@@ -869,12 +976,16 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	struct tracked_process *proc;
 
 	proc = bpf_map_lookup_elem(&tracked, &tgid);
-	if (!proc || !(proc->flags & WT_TRACK_UNPRIVILEGED))
+	if (!proc)
 		return 0;
-	if (!BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
+	if ((proc->flags & WT_TRACK_UNPRIVILEGED) && BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec)) {
+		/* No exec record either: the new program's name and argv are the privileged program's. */
+		if (!untrack(tgid))
+			count(WT_COUNTER_UNTRACKED_ON_EXEC);
 		return 0;
-	if (!untrack(tgid))
-		count(WT_COUNTER_UNTRACKED_ON_EXEC);
+	}
+	if (cfg.lifecycle)
+		emit_exec(task, tgid, proc);
 	return 0;
 }
 

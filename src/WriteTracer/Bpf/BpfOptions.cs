@@ -11,7 +11,8 @@ internal sealed record BpfOptions(
     WriteHook Hook = WriteHook.Raw,
     CapturePoint CaptureAt = CapturePoint.Entry,
     bool ResolveFds = false,
-    bool FailPending = false)
+    bool FailPending = false,
+    bool Lifecycle = false)
 {
     /// <summary>
     /// Set to 1, makes every per-thread storage request of --capture-at exit fail, so tests can

@@ -246,6 +246,7 @@ internal sealed unsafe class BpfTracer : IDisposable
             WakeupBytes = options.WakeupBytes,
             Syscalls = options.Syscalls.Aggregate(0u, (mask, syscall) => mask | 1u << (int)syscall),
             FailPending = options.FailPending ? 1u : 0u,
+            Lifecycle = options.Lifecycle ? 1u : 0u,
         };
         Check(Interop.Libbpf.MapSetInitialValue(FindRodata(obj), &config, (nuint)sizeof(BpfConfig)),
             "configuring the BPF program");

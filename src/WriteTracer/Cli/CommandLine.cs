@@ -105,6 +105,10 @@ internal sealed class CommandLine
         "Add \"fd_path\" to each event: what the fd names, as readlink /proc/PID/fd/FD shows it " +
         "(a path, pipe:[INODE], socket:[INODE], anon_inode:[…]), read from /proc once per file [default: off]");
 
+    private readonly Option<bool> _lifecycle = FlagOption("--lifecycle", null,
+        "Add the exec (with its argv, capped at --capture-bytes) and the exit (its code, or the signal that killed it) " +
+        "of every traced process to the events, in order with its writes; not in --format raw, which carries only written bytes [default: off]");
+
     private readonly Option<int> _ringBuffer = DefaultedOption("--ring-buffer-mb", null,
         "Size of the kernel-to-tracer ring buffer in MiB, a power of two; larger absorbs longer bursts", "MIB",
         Defaults.RingBufferMegabytes, ParseRingBufferSize);
@@ -147,7 +151,7 @@ internal sealed class CommandLine
             _pid, _cgroup, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiRootPidLabel, _lokiQueue,
             _shutdownTimeout, _interval, _metricsPort, _metricsAddress, _restPort, _restAddress, _restSocket, _apiTokenFile,
             _stateFile, _restSocketMode, _fileMode,
-            _noStdout, _format, _captureBytes, _resolveFds, _ringBuffer, _maxTracked, _syscalls, _attach, _captureAt, _logLevel, _command,
+            _noStdout, _format, _captureBytes, _resolveFds, _lifecycle, _ringBuffer, _maxTracked, _syscalls, _attach, _captureAt, _logLevel, _command,
         };
         EnvironmentOptions.Document(Root);
         Root.Options.OfType<VersionOption>().Single().Description = "Show the version (and the git commit it was built from)";
@@ -213,6 +217,7 @@ internal sealed class CommandLine
             Format = ValueOr(result, _format, Defaults.Format),
             CaptureBytes = result.GetValue(_captureBytes),
             ResolveFds = result.GetValue(_resolveFds),
+            Lifecycle = result.GetValue(_lifecycle),
             RingBufferMegabytes = result.GetValue(_ringBuffer),
             MaxTrackedProcesses = result.GetValue(_maxTracked),
             Syscalls = result.GetResult(_syscalls) is null ? Defaults.Syscalls : result.GetValue(_syscalls)!,
