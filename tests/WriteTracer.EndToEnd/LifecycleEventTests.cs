@@ -104,8 +104,9 @@ public sealed partial class LifecycleEventTests : IDisposable
             Assert.Equal(lines, events.Count(e => e.Int("pid") == child && e.Kind() == "write" && e.Int("fd") == 1));
         }
         AssertOrderedWithWrites(events);
-        Assert.Contains($"captured {events.Count(e => e.Kind() == "write")} writes", tracer.Stderr);
-        Assert.Contains($", 0 execs, {children + 1} exits; dropped: kernel 0, stdout 0;", tracer.Stderr);
+        var summary = ExitSummary.Parse(tracer.Stderr);
+        Assert.Equal(((long)events.Count(e => e.Kind() == "write"), 0L, children + 1L), (summary.Captured, summary.Execs, summary.Exits));
+        Assert.Equal(new Dictionary<string, long> { ["kernel"] = 0, ["stdout"] = 0 }, summary.Dropped);
     }
 
     [RootFact]
