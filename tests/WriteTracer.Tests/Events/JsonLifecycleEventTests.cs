@@ -111,12 +111,7 @@ public class JsonLifecycleEventTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(256)]
-    [InlineData(WriteEvent.MaxCapture)]
+    [MemberData(nameof(Records.CaptureSizes), MemberType = typeof(Records))]
     public void The_longest_exec_line_fits_the_longest_line_of_the_capture_size(int capture)
     {
         var header = Records.Exec(captured: (uint)capture, argvSize: uint.MaxValue, pid: uint.MaxValue, rootPid: uint.MaxValue,

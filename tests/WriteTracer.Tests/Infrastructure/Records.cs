@@ -11,6 +11,9 @@ internal static class Records
     public static readonly long DesignExampleTime =
         (new DateTime(2026, 11, 22, 4, 18, 40, DateTimeKind.Utc) - DateTime.UnixEpoch).Ticks * 100 + 123_456_789;
 
+    /// <summary>--capture-bytes values that bound a formatter's longest line: none, tiny, odd, the default, a page, the largest.</summary>
+    public static TheoryData<int> CaptureSizes => [0, 1, 2, 3, 127, 256, 4096, WriteEvent.MaxCapture];
+
     /// <summary>A header as the kernel fills it; captured defaults to the data that will follow it.</summary>
     public static WriteEvent Header(
         uint pid = 1234, uint tid = 1236, uint rootPid = 1200, string comm = "python3", int fd = 1,
