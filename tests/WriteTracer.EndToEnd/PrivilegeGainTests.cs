@@ -28,7 +28,7 @@ public sealed class PrivilegeGainTests : IDisposable
     [RootFact]
     public async Task A_setuid_exec_below_an_unprivileged_registration_is_untracked_and_counted()
     {
-        var metricsPort = ApiTracer.FreePort();
+        var metricsPort = FreePort.Get();
         await using var api = await ApiTracer.StartAsync("--metrics-port", $"{metricsPort}");
         using var shell = StartNobodysShell();
 

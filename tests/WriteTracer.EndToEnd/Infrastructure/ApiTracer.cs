@@ -24,7 +24,7 @@ internal sealed class ApiTracer : IAsyncDisposable
     /// <summary>Starts the tracer with --rest-port and the given arguments; returns once the API listens.</summary>
     public static async Task<ApiTracer> StartAsync(params string[] args)
     {
-        var port = FreePort();
+        var port = FreePort.Get();
         var tracer = TracerProcess.Start([.. args, "--rest-port", $"{port}"]);
         try
         {
@@ -36,13 +36,6 @@ internal sealed class ApiTracer : IAsyncDisposable
             throw;
         }
         return new ApiTracer(tracer, port);
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

@@ -39,7 +39,7 @@ public sealed class RestApiLifecycleTests : IDisposable
     [Fact]
     public async Task Healthz_is_503_until_events_are_read_and_again_once_stopping()
     {
-        var port = FreePort();
+        var port = FreePort.Get();
         await using var api = await RestApi.StartAsync(new TracerOptions { RestPort = port }, _pids, _cgroups);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
@@ -125,7 +125,7 @@ public sealed class RestApiLifecycleTests : IDisposable
         },
     }) { BaseAddress = new Uri("http://localhost") };
 
-    private static int FreePort()
+    private static int FreePort.Get()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
