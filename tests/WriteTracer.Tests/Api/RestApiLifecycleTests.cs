@@ -25,9 +25,8 @@ public sealed class RestApiLifecycleTests : IDisposable
 
     public RestApiLifecycleTests()
     {
-        var map = new FakeTrackedMap();
-        _pids = new PidManager(map, _proc.ProcFs, Environment.ProcessId, _ => { });
-        _cgroups = new CgroupRegistry(hierarchy: null, map, new FakeCgroupMap(), new CgroupNames(), _proc.ProcFs, Environment.ProcessId, _ => { });
+        var registries = new TestRegistries(_proc.ProcFs, Environment.ProcessId);
+        (_pids, _cgroups) = (registries.Pids, registries.Cgroups);
     }
 
     public void Dispose()
