@@ -57,7 +57,7 @@ internal sealed class CommandLine
 
     private readonly Option<double> _interval = new("--tracking-interval", "-i")
     {
-        Description = "Seconds between reconciliations of the tracked processes with /proc",
+        Description = "Seconds between safety-net walks of /proc that check the tracked processes against the kernel's map; the kernel reports every fork, exit and thread as it happens, so a walk only repairs what went unreported",
         HelpName = "SECONDS",
         DefaultValueFactory = _ => Defaults.TrackingIntervalSeconds,
         CustomParser = ParseInterval,
