@@ -1,7 +1,8 @@
 """The registry scenario: N sleeping children under one root, registered through the REST API,
 as a job script would (a new process calls the API). Per write-tracer binary and setup it
 measures the POST /pids and DELETE /pids/N round trips, the tracer's resident memory per tracked
-process, and its CPU over a fixed idle window while the tree sleeps (no writes at all)."""
+process (the growth from before the registration, after a warm-up, to the end of the idle window,
+over N + 1), and its CPU over a fixed idle window while the tree sleeps (no writes at all)."""
 
 from __future__ import annotations
 
@@ -98,12 +99,27 @@ def cpu_ns(pid: int) -> int:
     return total
 
 
+def warm_up(port: int) -> None:
+    """Registers and deletes a lone process, so that what the first request of a run costs (the
+    API's first use of its code paths and buffers) is in the memory the tree's is compared with."""
+    lone = subprocess.Popen(["sleep", str(SLEEP_S)])
+    try:
+        for method, path, body in (("POST", "/pids", json.dumps({"pid": lone.pid})), ("DELETE", f"/pids/{lone.pid}", "")):
+            answer = request(method, path, body, port)
+            if answer["status"] not in (200, 201):
+                raise BenchError(f"warm-up {method} {path} answered {answer['status']}: {answer['body'][:300]}")
+    finally:
+        lone.kill()
+        reap(lone, 10)
+
+
 def measure(binary: str, args: tuple[str, ...], tree: SleeperTree, port: int, window_s: float) -> dict:
-    """One tracer run: start it tracking nothing, register the tree, read its memory, measure an
-    idle window, delete the tree; the figures, or an "error"."""
+    """One tracer run: start it tracking nothing, warm it up, register the tree, read its memory,
+    measure an idle window, delete the tree; the figures, or an "error"."""
     tracer = WriteTracer(binary, [*args, "-q", "--rest-port", str(port)])
     result: dict = {}
     try:
+        warm_up(port)
         time.sleep(SETTLE_S)
         before_kib = resident_kib(tracer.proc.pid)
         registered = request("POST", "/pids", json.dumps({"pid": tree.pid}), port)
