@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * write-tracer kernel side: emits one record per call of the write family (write,
- * writev, pwrite64, pwritev, pwritev2) of a tracked process.
+ * writev, pwrite64, pwritev, pwritev2) of a tracked process and, with --lifecycle,
+ * one per exec and exit of a tracked process.
  *
  * Tracking is by TGID, so every thread of a tracked process is covered without
  * map updates. Children inherit their parent's root in the kernel at fork, so a
@@ -41,6 +42,34 @@ struct {
 	__uint(max_entries, 512 << 10);
 } changes SEC(".maps");
 
+/*
+ * Bumped after every change of `tracked`, by the kernel (track, untrack) and by user
+ * space (through its mapping, atomically): a lookup remembered under an older value is
+ * stale. One word, mapped by user space.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} tracked_generation SEC(".maps");
+
+/* The last lookup in `tracked` made on this CPU by the write hooks. */
+struct tracked_lookup {
+	__u64 generation;              /* tracked_generation when it was made */
+	__u32 tgid;
+	__u32 found;                   /* nonzero: tgid is tracked, as process says */
+	struct tracked_process process;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tracked_lookup);
+} last_lookup SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -55,14 +84,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct tracked_cgroup);
 } tracked_cgroups SEC(".maps");
-
-/* Per-thread storage: freed with the thread, and cheaper to reach than a hash map. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct pending_write);
-} pending SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -83,6 +104,20 @@ static __always_inline void count(__u32 slot)
 
 	if (value)
 		*value += 1; /* per-CPU slot: no other writer */
+}
+
+/*
+ * Every change of the tracked set in the kernel goes through track() and untrack()
+ * (fork, exit, and any hook that adds or removes a process), so whatever must stay in
+ * step with `tracked` is kept in one place.
+ */
+static __always_inline void tracked_changed(void)
+{
+	__u32 zero = 0;
+	__u64 *generation = bpf_map_lookup_elem(&tracked_generation, &zero);
+
+	if (generation)
+		__sync_fetch_and_add(generation, 1);
 }
 
 /*
@@ -112,18 +147,18 @@ static __always_inline void report_change(__u32 kind, __u32 tgid, __u32 tid, __u
 }
 
 /*
- * Every change of the tracked set in the kernel goes through track() and untrack()
- * (fork, exit, and any hook that adds or removes a process), so whatever must stay in
- * step with `tracked` is kept in one place: each change that took effect is reported to
- * the registry. parent_tgid: the forking process, or 0 when the process was not forked
- * just now (a move into a registered cgroup).
+ * Each change that took effect makes remembered lookups stale and is reported to the
+ * registry. parent_tgid: the forking process, or 0 when the process was not forked just
+ * now (a move into a registered cgroup).
  */
 static __always_inline long track(__u32 tgid, const struct tracked_process *value, __u32 parent_tgid)
 {
 	long err = bpf_map_update_elem(&tracked, &tgid, value, BPF_ANY);
 
-	if (!err)
+	if (!err) {
+		tracked_changed();
 		report_change(WT_CHANGE_TRACKED, tgid, tgid, parent_tgid, value);
+	}
 	return err;
 }
 
@@ -138,8 +173,11 @@ static __always_inline long untrack(__u32 tgid)
 		return -1;
 	was = *proc; /* copied first: a deleted element is reused at once */
 	err = bpf_map_delete_elem(&tracked, &tgid);
-	if (!err)
+	/* Every exit on the host comes here: only a real removal makes remembered lookups stale. */
+	if (!err) {
+		tracked_changed();
 		report_change(WT_CHANGE_UNTRACKED, tgid, tgid, 0, &was);
+	}
 	return err;
 }
 
@@ -150,6 +188,47 @@ static __always_inline void report_thread(__u32 kind, __u32 tgid, __u32 tid)
 
 	if (proc)
 		report_change(kind, tgid, tid, 0, proc);
+}
+
+/*
+ * What `tracked` holds for tgid, as the write hooks ask it. A process that writes asks
+ * the same question again and again: the answer is remembered per CPU with the
+ * generation it was read under, and reused while nothing has changed `tracked` since,
+ * so a repeated write costs two array loads instead of hashing its TGID. The generation
+ * is read before the hash, so a change that lands in between leaves a remembered
+ * answer already stale. That needs loads kept in order, which x86 guarantees; elsewhere
+ * every write asks the hash.
+ */
+static __always_inline bool lookup_tracked(__u32 tgid, struct tracked_process *process)
+{
+	struct tracked_process *found;
+#if defined(__TARGET_ARCH_x86)
+	__u32 zero = 0;
+	struct tracked_lookup *last = bpf_map_lookup_elem(&last_lookup, &zero);
+	__u64 *generation = bpf_map_lookup_elem(&tracked_generation, &zero);
+	__u64 now;
+
+	if (last && generation) {
+		now = *(volatile __u64 *)generation;
+		if (last->tgid == tgid && last->generation == now) {
+			*process = last->process;
+			return last->found;
+		}
+		found = bpf_map_lookup_elem(&tracked, &tgid);
+		last->generation = now;
+		last->tgid = tgid;
+		last->found = found != NULL;
+		if (found) {
+			last->process = *found;
+			*process = *found;
+		}
+		return found != NULL;
+	}
+#endif
+	found = bpf_map_lookup_elem(&tracked, &tgid);
+	if (found)
+		*process = *found;
+	return found != NULL;
 }
 
 /* One write as the hooks see it. */
@@ -168,6 +247,17 @@ struct write_call {
 	__u16 iovcnt;
 	struct wt_file_identity file;
 };
+
+/*
+ * --capture-at exit: a write seen at its syscall's entry, held until its exit. Per-thread
+ * storage: freed with the thread, and cheaper to reach than a hash map.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct write_call);
+} pending SEC(".maps");
 
 /*
  * The vector calls. Their iovec array is walked with bpf_loop (Linux 5.17+; user space
@@ -251,6 +341,24 @@ static __always_inline long copy_data(void *dst, __u32 len, const struct write_c
 }
 
 /*
+ * The flag an events-ring record is submitted with, at time now. Waking the reader
+ * costs a self-IPI (an irq_work), which in a VM is a trap to the hypervisor: far more
+ * than the event itself. The reader polls with a short timeout, so a trickle of events
+ * is still delivered promptly; a wakeup is forced only when a backlog builds up, and at
+ * most once per WT_WAKEUP_INTERVAL_NS, since while the reader drains a backlog every
+ * event would otherwise force one.
+ */
+static __always_inline __u64 wakeup_flag(__u64 now)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg.wakeup_bytes &&
+	    now - last_forced_wakeup_ns >= WT_WAKEUP_INTERVAL_NS) {
+		last_forced_wakeup_ns = now; /* racy across CPUs; a spare wakeup is harmless */
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
+
+/*
  * Reserves a record with room for `capacity` bytes of data. capacity is a
  * constant at every call site, which the verifier needs for the reservation and
  * for bounding the copy.
@@ -259,7 +367,6 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 {
 	struct write_event *e;
 	__u32 len;
-	__u64 wakeup;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e) + capacity, 0);
 	if (!e) {
@@ -280,7 +387,8 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 	e->iovcnt = call->iovcnt;
 	e->kind = WT_RECORD_WRITE;
 	e->file = call->file;
-	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	/* Two plain loads: the helper copies byte by byte, then pads. comm is always NUL-terminated. */
+	__builtin_memcpy(e->comm, bpf_get_current_task_btf()->comm, sizeof(e->comm));
 
 	len = call->count < capacity ? (__u32)call->count : capacity;
 	if (len > WT_MAX_CAPTURE)
@@ -293,21 +401,7 @@ static __always_inline int emit_sized(const struct write_call *call, const __u32
 		count(WT_COUNTER_READ_FAILED);
 	}
 	e->captured = len;
-
-	/*
-	 * Waking the reader costs a self-IPI (an irq_work), which in a VM is a trap to
-	 * the hypervisor: far more than the event itself. The reader polls with a short
-	 * timeout, so a trickle of events is still delivered promptly; a wakeup is forced
-	 * only when a backlog builds up, and at most once per WT_WAKEUP_INTERVAL_NS, since
-	 * while the reader drains a backlog every event would otherwise force one.
-	 */
-	wakeup = BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg.wakeup_bytes &&
-	    call->timestamp_ns - last_forced_wakeup_ns >= WT_WAKEUP_INTERVAL_NS) {
-		last_forced_wakeup_ns = call->timestamp_ns; /* racy across CPUs; a spare wakeup is harmless */
-		wakeup = BPF_RB_FORCE_WAKEUP;
-	}
-	bpf_ringbuf_submit(e, wakeup);
+	bpf_ringbuf_submit(e, wakeup_flag(call->timestamp_ns));
 	return 0;
 }
 
@@ -400,10 +494,9 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
-	struct tracked_process *proc;
+	struct tracked_process process;
 
-	proc = bpf_map_lookup_elem(&tracked, &tgid);
-	if (!proc || tgid == cfg.tracer_tgid)
+	if (!lookup_tracked(tgid, &process) || tgid == cfg.tracer_tgid)
 		return false;
 	if (cfg.filter_fds && !bpf_map_lookup_elem(&fd_filter, &fd))
 		return false;
@@ -415,9 +508,9 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 	call->offset = offset;
 	call->tgid = tgid;
 	call->tid = (__u32)id;
-	call->root_pid = proc->root_pid;
+	call->root_pid = process.root_pid;
 	call->fd = fd;
-	call->flags = proc->flags & WT_TRACK_CGROUP ? WT_EVENT_CGROUP_ROOT : 0;
+	call->flags = process.flags & WT_TRACK_CGROUP ? WT_EVENT_CGROUP_ROOT : 0;
 	call->syscall = syscall;
 	call->iovcnt = iovcnt > 0xffff ? 0xffff : (__u16)iovcnt;
 	call->file = (struct wt_file_identity){};
@@ -484,7 +577,7 @@ static __always_inline bool decode_pwritev2(struct write_call *call, __u64 fd, _
  */
 static __always_inline int hold(const struct write_call *call)
 {
-	struct pending_write *held;
+	struct write_call *held;
 
 	held = cfg.fail_pending ? NULL :
 		bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -492,41 +585,21 @@ static __always_inline int hold(const struct write_call *call)
 		count(WT_COUNTER_PENDING_FULL);
 		return 0;
 	}
-	held->timestamp_ns = call->timestamp_ns;
-	held->count = call->count;
-	held->buf = (__u64)call->buf;
-	held->offset = call->offset;
-	held->fd = call->fd;
-	held->root_pid = call->root_pid;
-	held->flags = call->flags;
-	held->syscall = call->syscall;
-	held->iovcnt = call->iovcnt;
-	held->file = call->file;
+	*held = *call;
 	return 0;
 }
 
 static __always_inline int on_write_exit(__s64 result, const bool vector)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct pending_write *held;
+	struct write_call *held;
 	struct write_call call;
 
 	held = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
 	if (!held || !held->timestamp_ns)
 		return 0;
-	call.timestamp_ns = held->timestamp_ns;
-	call.count = held->count;
-	call.buf = (const void *)held->buf;
+	call = *held; /* the same thread: tgid and tid too */
 	call.result = result;
-	call.offset = held->offset;
-	call.tgid = id >> 32;
-	call.tid = (__u32)id;
-	call.root_pid = held->root_pid;
-	call.fd = held->fd;
-	call.flags = held->flags | WT_EVENT_HAS_RESULT;
-	call.syscall = held->syscall;
-	call.iovcnt = held->iovcnt;
-	call.file = held->file;
+	call.flags |= WT_EVENT_HAS_RESULT;
 	held->timestamp_ns = 0; /* consumed */
 	return emit(&call, vector);
 }
@@ -799,6 +872,106 @@ static __always_inline void join_cgroup(__u32 tgid, struct task_struct *task, st
 		count(WT_COUNTER_TRACKED_FULL);
 }
 
+/*
+ * --lifecycle: exec and exit records, in the events ring so that they are in order
+ * with the process's writes (one ring is one order). Exec and exit are rare next to
+ * writes: their records are built whole and copied in with bpf_ringbuf_output, which
+ * takes a variable length, so an exec's record is the size of its argv.
+ */
+struct wt_process_area {
+	__u8 record[sizeof(struct process_event) + WT_MAX_CAPTURE]; /* a struct process_event and its argv */
+};
+
+/* An exec's record under construction; exec runs with preemption disabled, so a per-CPU area is one program's at a time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wt_process_area);
+} process_area SEC(".maps");
+
+/* Fills what every process record carries: the time, the ids, the registration and the thread's name. */
+static __always_inline void fill_process_event(struct process_event *e, __u32 kind, struct task_struct *task, __u32 tgid,
+					       const struct tracked_process *proc)
+{
+	e->kind = kind;
+	e->flags = proc->flags & WT_TRACK_CGROUP ? WT_EVENT_CGROUP_ROOT : 0;
+	e->timestamp_ns = bpf_ktime_get_ns();
+	e->pid = tgid;
+	e->tid = BPF_CORE_READ(task, pid);
+	e->root_pid = proc->root_pid;
+	e->exit_status = 0;
+	e->captured = 0;
+	e->argv_size = 0;
+	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+}
+
+/* Copies a process record and its len bytes of argv into the events ring; a ring without room counts as for a write. */
+static __always_inline void output_process_event(struct process_event *e, __u32 len)
+{
+	if (len > WT_MAX_CAPTURE)
+		return; /* unreachable; bounds the size for the verifier */
+	if (bpf_ringbuf_output(&events, e, sizeof(*e) + len, wakeup_flag(e->timestamp_ns)))
+		count(WT_COUNTER_RINGBUF_FULL);
+}
+
+/*
+ * At sched_process_exec the new program is in place (its comm set, current->mm the new
+ * mm) and has not run: its argv is what execve passed, the NUL-terminated strings the
+ * kernel copied to the top of the new stack, between mm->arg_start and mm->arg_end.
+ * Those pages were just written by the kernel, so they are resident.
+ */
+static __always_inline void emit_exec(struct task_struct *task, __u32 tgid, const struct tracked_process *proc)
+{
+	__u32 zero = 0;
+	struct wt_process_area *area = bpf_map_lookup_elem(&process_area, &zero);
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	unsigned long start = BPF_CORE_READ(mm, arg_start);
+	unsigned long size = BPF_CORE_READ(mm, arg_end) - start;
+	struct process_event *e;
+	__u32 len;
+
+	if (!area)
+		return;
+	e = (struct process_event *)area->record;
+	fill_process_event(e, WT_RECORD_EXEC, task, tgid, proc);
+	e->argv_size = size > 0xffffffffUL ? 0xffffffff : (__u32)size;
+	len = size < cfg.capture_bytes ? (__u32)size : cfg.capture_bytes;
+	if (len > WT_MAX_CAPTURE)
+		len = WT_MAX_CAPTURE; /* unreachable (capture_bytes <= WT_MAX_CAPTURE); bounds the copy */
+	if (len && bpf_probe_read_user(e->data, len, (const void *)start)) {
+		len = 0;
+		e->flags |= WT_EVENT_READ_FAILED;
+	}
+	e->captured = len;
+	output_process_event(e, len);
+}
+
+/* signal_struct.flags: the whole group is exiting with signal_struct.group_exit_code (include/linux/sched/signal.h). */
+#define WT_SIGNAL_GROUP_EXIT 0x4
+
+/*
+ * The exit of a process's last thread (task). Its status is the one wait(2) will
+ * report, by wait_task_zombie's rule: the group's exit code when SIGNAL_GROUP_EXIT is
+ * set — exit_group(2) from any thread, a fatal signal (a core dump ORs in 0x80), and on
+ * kernels with synchronize_group_exit the last thread's own exit — else the group
+ * leader's exit_code (do_exit stores it before this tracepoint; a leader that exited
+ * first keeps its task until the process is reaped).
+ */
+static __always_inline void emit_exit(struct task_struct *task, __u32 tgid)
+{
+	struct tracked_process *proc = bpf_map_lookup_elem(&tracked, &tgid);
+	struct signal_struct *signal = BPF_CORE_READ(task, signal);
+	struct process_event e;
+
+	if (!proc)
+		return;
+	fill_process_event(&e, WT_RECORD_EXIT, task, tgid, proc);
+	e.exit_status = BPF_CORE_READ(signal, flags) & WT_SIGNAL_GROUP_EXIT ? BPF_CORE_READ(signal, group_exit_code)
+									     : BPF_CORE_READ(task, group_leader, exit_code);
+	output_process_event(&e, 0);
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -849,6 +1022,8 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		return 0;
 	}
 
+	if (cfg.lifecycle)
+		emit_exit(task, tgid);
 	untrack(tgid);
 	return 0;
 }
@@ -858,6 +1033,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
  * its descendant) that execs a setuid, setgid or file-capability program is untracked
  * here, after the new credentials are committed and before the program runs, so none
  * of its writes as the new user is seen and its later children are not inherited.
+ * Any other tracked process's exec is, with --lifecycle, a record (emit_exec).
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
@@ -866,12 +1042,16 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	struct tracked_process *proc;
 
 	proc = bpf_map_lookup_elem(&tracked, &tgid);
-	if (!proc || !(proc->flags & WT_TRACK_UNPRIVILEGED))
+	if (!proc)
 		return 0;
-	if (!BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
+	if ((proc->flags & WT_TRACK_UNPRIVILEGED) && BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec)) {
+		/* No exec record either: the new program's name and argv are the privileged program's. */
+		if (!untrack(tgid))
+			count(WT_COUNTER_UNTRACKED_ON_EXEC);
 		return 0;
-	if (!untrack(tgid))
-		count(WT_COUNTER_UNTRACKED_ON_EXEC);
+	}
+	if (cfg.lifecycle)
+		emit_exec(task, tgid, proc);
 	return 0;
 }
 

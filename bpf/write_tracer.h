@@ -132,20 +132,6 @@ struct tracking_change {
 	__u32 flags;        /* tracked_process.flags, before an untrack */
 };
 
-/* A write seen at syscall entry, emitted at its exit; keyed by thread id. */
-struct pending_write {
-	__u64 timestamp_ns;
-	__u64 count;
-	__u64 buf;          /* the buffer, or for the vector calls the iovec array */
-	__s64 offset;
-	__s32 fd;
-	__u32 root_pid;
-	__u32 flags;        /* WT_EVENT_CGROUP_ROOT */
-	__u16 syscall;
-	__u16 iovcnt;
-	struct wt_file_identity file; /* read at entry: the file the write goes to */
-};
-
 /* Value of the tracked map, keyed by TGID. */
 struct tracked_process {
 	__u32 root_pid; /* a registered pid, or with WT_TRACK_CGROUP a cgroup registration id */

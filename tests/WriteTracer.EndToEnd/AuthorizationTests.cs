@@ -157,7 +157,7 @@ public sealed class AuthorizationTests : IDisposable
         var tokenFile = Path.Combine(_dir, "token");
         File.WriteAllText(tokenFile, "adm1n-t0ken\n");
         File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var port = ApiTracer.FreePort();
+        var port = FreePort.Get();
         await using var tracer = TracerProcess.Start("--rest-port", $"{port}", "--api-token-file", tokenFile);
         await tracer.WaitUntilTracingAsync();
         using var roots = WriterProcess.StartHeld("-n", "3");
@@ -182,7 +182,7 @@ public sealed class AuthorizationTests : IDisposable
     public async Task A_non_loopback_address_without_a_token_is_refused(string address)
     {
         var (exitCode, stdout, stderr) = await Shell.ExecAsync(Repository.Tracer,
-            ["--rest-port", $"{ApiTracer.FreePort()}", "--rest-address", address, "--metrics-port", "0"], Timeout);
+            ["--rest-port", $"{FreePort.Get()}", "--rest-address", address, "--metrics-port", "0"], Timeout);
 
         Assert.Equal(2, exitCode);
         Assert.Equal("", stdout);
@@ -192,7 +192,7 @@ public sealed class AuthorizationTests : IDisposable
     /// <summary>A tracer with its API on TCP loopback or on a Unix socket of mode 0666; the target for <see cref="ApiClient"/>.</summary>
     private async Task<(TracerProcess Tracer, string Target)> StartAsync(string transport)
     {
-        var port = ApiTracer.FreePort();
+        var port = FreePort.Get();
         var socket = Path.Combine(_dir, "api.sock");
         var tracer = transport == "tcp"
             ? TracerProcess.Start("--rest-port", $"{port}")

@@ -33,7 +33,7 @@ public sealed class CgroupAuthorizationTests : IDisposable
         using var movedLater = WriterProcess.StartHeld("-n", "5");
         delegated.Move(own.Pid);
         delegated.Move(roots.Pid);
-        var port = ApiTracer.FreePort();
+        var port = FreePort.Get();
         await using var tracer = TracerProcess.Start("--rest-port", $"{port}");
         await tracer.WaitUntilTracingAsync();
         var target = $"{port}";
@@ -85,8 +85,8 @@ public sealed class CgroupAuthorizationTests : IDisposable
         // nobody's shell: one line before the exec, then the setuid-root writer's.
         using var shell = NobodyShell.StartHeld($"echo before exec; exec {setuidWriter} -n 3");
         cgroup.Move(shell.Id);
-        var metricsPort = ApiTracer.FreePort();
-        var port = ApiTracer.FreePort();
+        var metricsPort = FreePort.Get();
+        var port = FreePort.Get();
         await using var tracer = TracerProcess.Start("--rest-port", $"{port}", "--metrics-port", $"{metricsPort}");
         await tracer.WaitUntilTracingAsync();
         var register = registeredBy == "root" ? AsRootAsync($"{port}", "POST", "/cgroups", PathBody(cgroup.Name))

@@ -145,7 +145,7 @@ public sealed class CgroupTests
         var nested = cgroup.Child("nested");
         using var member = WriterProcess.StartHeld("-n", "1");
         nested.Move(member.Pid);
-        var metricsPort = FreePort();
+        var metricsPort = FreePort.Get();
         await using var api = await StartAsync("--tracking-interval", "0.5", "--metrics-port", $"{metricsPort}");
 
         var (status, body) = await ReadAsync(await api.Http.PostAsync("/cgroups", CgroupBody(cgroup.Name)));

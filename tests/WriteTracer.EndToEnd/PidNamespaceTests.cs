@@ -26,15 +26,20 @@ public sealed class PidNamespaceTests : IDisposable
             def connect(self):
                 self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 self.sock.connect(sock)
-        def request(path, body=None):
+        def request(path, body=None, method="POST"):
             connection = UnixConnection("localhost")
-            connection.request("POST", path, body=body, headers={"Content-Type": "application/json"} if body else {})
+            connection.request(method, path, body=body, headers={"Content-Type": "application/json"} if body else {})
             response = connection.getresponse()
             return {"status": response.status, "body": json.loads(response.read())}
         result = {"own_pid": os.getpid()}
         if mode == "pid":
             result["by_pid"] = request("/pids", json.dumps({"pid": int(sys.argv[4])}))
             result["absent"] = request("/pids", '{"pid": 99999}')
+        elif mode == "delete":
+            path = f"/pids/{sys.argv[4]}"
+            result["get"] = request(path, method="GET")
+            result["deleted"] = request(path, method="DELETE")
+            result["gone"] = request(path, method="GET")
         elif mode == "self":
             result["self"] = request("/pids/self")
             for i in range(3):
@@ -59,6 +64,7 @@ public sealed class PidNamespaceTests : IDisposable
             set -e
             sleep 600 & sleeper=$!
             {ApiClient.Python} {job} {socket} {Report("pid")} pid $sleeper
+            {ApiClient.Python} {job} {socket} {Report("delete")} delete $sleeper
             {ApiClient.Python} {job} {socket} {Report("self")} self
             {ApiClient.Python} {job} {socket} {Report("parent")} parent
             echo "$$" > {Report("shell")}
@@ -80,6 +86,14 @@ public sealed class PidNamespaceTests : IDisposable
         Assert.NotEqual(sleeperNsPid, sleeperHostPid);
         Assert.Equal($"tracking process {sleeperHostPid} (sleep) with 1 thread in 1 process",
             registered.GetProperty("body").GetProperty("message").GetString());
+        // GET and DELETE /pids/N read N in the caller's namespace too.
+        var delete = Read(Report("delete"));
+        Assert.Equal(200, delete.GetProperty("get").GetProperty("status").GetInt32());
+        Assert.Equal(sleeperHostPid, delete.GetProperty("get").GetProperty("body").GetProperty("pid").GetInt32());
+        Assert.Equal(200, delete.GetProperty("deleted").GetProperty("status").GetInt32());
+        Assert.Equal($"stopped tracking process {sleeperNsPid} (sleep) and its descendants",
+            delete.GetProperty("deleted").GetProperty("body").GetProperty("message").GetString());
+        Assert.Equal(404, delete.GetProperty("gone").GetProperty("status").GetInt32());
         var absent = byPid.GetProperty("absent");
         Assert.Equal(404, absent.GetProperty("status").GetInt32());
         Assert.Matches(@"^no process 99999 in the caller's pid namespace \(pid:\[\d+\]\)$", absent.GetProperty("body").GetProperty("error").GetString());

@@ -28,7 +28,7 @@ public sealed class PrivilegeGainTests : IDisposable
     [RootFact]
     public async Task A_setuid_exec_below_an_unprivileged_registration_is_untracked_and_counted()
     {
-        var metricsPort = ApiTracer.FreePort();
+        var metricsPort = FreePort.Get();
         await using var api = await ApiTracer.StartAsync("--metrics-port", $"{metricsPort}");
         using var shell = StartNobodysShell();
 
@@ -63,6 +63,38 @@ public sealed class PrivilegeGainTests : IDisposable
         Assert.Equal(2 * SetuidLines, events.Count(e => e.GetProperty("count").GetInt32() == SetuidSize));
         Assert.Equal(0, await api.Tracer.StopAsync());
         Assert.DoesNotContain("untracked on a privilege-gaining exec", api.Tracer.Stderr);
+    }
+
+    /// <summary>
+    /// With --lifecycle, the untracked program leaves no trace at all: no exec record (its name and
+    /// argv are the privileged program's), and no exit, for it or the child it forks; the plain
+    /// writer's exec and exit are there.
+    /// </summary>
+    [RootFact]
+    public async Task With_lifecycle_a_setuid_exec_below_an_unprivileged_registration_emits_no_exec_and_no_exit()
+    {
+        await using var api = await ApiTracer.StartAsync("--lifecycle");
+        using var shell = StartNobodysShell();
+
+        var (status, _) = await RegisterAsNobodyAsync($"{api.Port}", shell.Id);
+        Assert.Equal(HttpStatusCode.Created, status);
+        await NobodyShell.RunAsync(shell);
+        // The shell's exit is its last event: once it is in, every event is.
+        await api.Tracer.WaitForEventsAsync(e => e.Kind() == "exit" && e.GetProperty("pid").GetInt32() == shell.Id, 1, Timeout);
+        var events = api.Tracer.Events;
+
+        var plain = events.Where(e => e.Kind() == "write" && e.GetProperty("count").GetInt32() == PlainSize).ToList();
+        Assert.Equal(PlainLines, plain.Count);
+        var plainPid = plain.Select(e => e.GetProperty("pid").GetInt32()).Distinct().Single();
+        var exec = Assert.Single(events, e => e.Kind() == "exec");
+        Assert.Equal(plainPid, exec.GetProperty("pid").GetInt32());
+        Assert.Equal([Repository.Writer, "-n", $"{PlainLines}", "-s", $"{PlainSize}"], exec.GetProperty("argv").EnumerateArray().Select(a => a.GetString()));
+        var exits = events.Where(e => e.Kind() == "exit").ToList();
+        Assert.Equal(new[] { shell.Id, plainPid }.Distinct().Order(), exits.Select(e => e.GetProperty("pid").GetInt32()).Order());
+        Assert.All(exits, e => Assert.Equal(0, e.GetProperty("code").GetInt32()));
+        Assert.All(events, e => Assert.Contains(e.GetProperty("pid").GetInt32(), new[] { shell.Id, plainPid }));
+        Assert.Equal(0, await api.Tracer.StopAsync());
+        Assert.Contains("untracked on a privilege-gaining exec 1", api.Tracer.Stderr);
     }
 
     /// <summary>A bash of the user nobody that, once released, runs the setuid writer, then the plain one.</summary>

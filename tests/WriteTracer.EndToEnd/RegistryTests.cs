@@ -19,7 +19,7 @@ public sealed class RegistryTests
     [RootFact]
     public async Task Counts_follow_forks_threads_and_exits_exactly_per_root_and_in_metrics()
     {
-        var metricsPort = FreePort();
+        var metricsPort = FreePort.Get();
         await using var api = await StartAsync([.. NoWalk, "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1"]);
         using var python = await EchoProcess.StartAsync();
         Assert.Equal(HttpStatusCode.Created, (await api.RegisterAsync(python.Pid)).StatusCode);
@@ -45,7 +45,7 @@ public sealed class RegistryTests
     [RootFact]
     public async Task Lost_reports_are_counted_and_a_walk_restores_exact_counts_and_unregisters_the_exited_root()
     {
-        var metricsPort = FreePort();
+        var metricsPort = FreePort.Get();
         // The tracer's test hook: every report of a change to the tracked set is lost.
         await using var api = await StartAsync(new Dictionary<string, string> { ["WRITE_TRACER_TEST_FAIL_CHANGES"] = "1" },
             [.. NoWalk, "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1"]);

@@ -66,7 +66,7 @@ public sealed class RestApiAccessTests : IDisposable
         {
             File.WriteAllText(tokenFile, content);
         }
-        await using var tracer = TracerProcess.Start("--rest-port", $"{FreePort()}", "--api-token-file", tokenFile);
+        await using var tracer = TracerProcess.Start("--rest-port", $"{FreePort.Get()}", "--api-token-file", tokenFile);
 
         Assert.Equal(1, await tracer.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         var expected = content is null

@@ -44,6 +44,40 @@ public sealed class RestApiTrackingTests
         Assert.Equal(lines, captured.Count);
     }
 
+    /// <summary>
+    /// While another registration keeps the hooks attached, a registration and a deletion take
+    /// effect at the process's very next write: the write hooks remember their last lookup per
+    /// CPU, and every change user space makes to the tracked map must make it stale.
+    /// </summary>
+    [RootFact]
+    public async Task Registering_and_deleting_take_effect_at_the_next_write_while_the_hooks_stay_attached()
+    {
+        await using var api = await StartAsync();
+        using var keeper = await EchoProcess.StartAsync();
+        using var echo = await EchoProcess.StartAsync();
+        Assert.Equal(HttpStatusCode.Created, (await api.RegisterAsync(keeper.Pid)).StatusCode);
+        const int rounds = 5, lines = 40;
+        var expected = new List<string>();
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var i = 0; i < lines; i++)
+            {
+                await echo.EchoAsync($"untracked {round} {i}");
+            }
+            Assert.Equal(HttpStatusCode.Created, (await api.RegisterAsync(echo.Pid)).StatusCode);
+            for (var i = 0; i < lines; i++)
+            {
+                await echo.EchoAsync($"tracked {round} {i}");
+                expected.Add($"tracked {round} {i}\n");
+            }
+            Assert.Equal(HttpStatusCode.OK, (await api.UnregisterAsync(echo.Pid)).StatusCode);
+        }
+        await echo.EchoAsync("untracked at last");
+        await ProveNothingMoreIsCapturedAsync(api);
+
+        Assert.Equal(expected, api.Tracer.Events.Where(e => IsFrom(e, echo.Pid)).Select(e => e.GetProperty("data").GetString()));
+    }
+
     [RootFact]
     public async Task One_delete_untracks_the_whole_tree_of_a_root()
     {

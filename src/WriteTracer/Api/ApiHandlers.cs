@@ -57,16 +57,11 @@ internal sealed class ApiHandlers(PidManager pids, CgroupRegistry cgroups, Acces
         }
         var caller = AccessGuard.CallerOf(context);
         var pid = registerRequest.Pid;
-        // The pid means a process of the caller's own pid namespace (over TCP, where the tracer can find the caller).
-        if (pid > 0 && ProcessOf(caller) is { } callerPid && policy.StatusOf(callerPid) is { } callerStatus && policy.InOtherNamespace(callerStatus))
+        if (HostPid(caller, pid, findTcpCaller: true, out var translated) is not { } hostPid)
         {
-            if (policy.Translate(callerPid, callerStatus, pid) is not { } hostPid)
-            {
-                return (RegisterOutcome)NotFound($"no process {pid} in the caller's pid namespace ({policy.Proc.PidNamespace(callerPid) ?? "not readable"})");
-            }
-            return Register(caller, hostPid, pid);
+            return (RegisterOutcome)NotInCallerNamespace(pid, ProcessOf(caller));
         }
-        return Register(caller, pid, null);
+        return Register(caller, hostPid, translated ? pid : null);
     }
 
     /// <summary>POST /pids/self: the calling process, as the kernel reports it.</summary>
@@ -81,15 +76,20 @@ internal sealed class ApiHandlers(PidManager pids, CgroupRegistry cgroups, Acces
         {
             return NotAPid(pid);
         }
-        if (pids.Find(number) is not { } registered)
+        var caller = AccessGuard.CallerOf(context);
+        if (HostPid(caller, number, findTcpCaller: false, out _) is not { } hostPid)
+        {
+            return NotInCallerNamespace(number, caller.Pid);
+        }
+        if (pids.Find(hostPid) is not { } registered)
         {
             return NotRegistered(number);
         }
-        if (policy.RefuseUntrack(AccessGuard.CallerOf(context), registered) is { } refusal)
+        if (policy.RefuseUntrack(caller, registered) is { } refusal)
         {
             return new ErrorResult<ErrorStatus.Forbidden>(refusal);
         }
-        var root = pids.Unregister(number);
+        var root = pids.Unregister(hostPid);
         return root is null
             ? NotRegistered(number)
             : TypedResults.Ok(new MessageResponse($"stopped tracking process {number} ({root.Comm}) and its descendants"));
@@ -101,13 +101,18 @@ internal sealed class ApiHandlers(PidManager pids, CgroupRegistry cgroups, Acces
         return TypedResults.Ok(new ProcessListResponse([.. roots.Select(ProcessResponse.From)], roots.Count));
     }
 
-    public Results<Ok<ProcessResponse>, BadRequest<ErrorResponse>, NotFound<ErrorResponse>> Get(string pid)
+    public Results<Ok<ProcessResponse>, BadRequest<ErrorResponse>, NotFound<ErrorResponse>> Get(string pid, HttpContext context)
     {
         if (!TryParsePid(pid, out var number))
         {
             return NotAPid(pid);
         }
-        return pids.Find(number) is { } root ? TypedResults.Ok(ProcessResponse.From(root)) : NotRegistered(number);
+        var caller = AccessGuard.CallerOf(context);
+        if (HostPid(caller, number, findTcpCaller: false, out _) is not { } hostPid)
+        {
+            return NotInCallerNamespace(number, caller.Pid);
+        }
+        return pids.Find(hostPid) is { } root ? TypedResults.Ok(ProcessResponse.From(root)) : NotRegistered(number);
     }
 
     /// <summary>POST /cgroups: {"path": "PATH"}; an administrator, or the owner of the cgroup's directory.</summary>
@@ -182,6 +187,28 @@ internal sealed class ApiHandlers(PidManager pids, CgroupRegistry cgroups, Acces
             : parent ? policy.NamespacePidOf(target, callerStatus) : callerStatus.OwnNamespacePid;
         return Register(caller, target, nsPid);
     }
+
+    /// <summary>
+    /// The process a pid of the request names, as the tracer's pid namespace numbers it: a pid means
+    /// a process of the caller's own namespace. The caller is known over the Unix socket; over TCP
+    /// a registration looks for the holder of the client's socket (a walk of every process's fds,
+    /// too slow to make every GET and DELETE pay: those read TCP callers' pids as the tracer's).
+    /// translated: the caller is in another namespace. Null when that namespace has no such process.
+    /// </summary>
+    private int? HostPid(Caller caller, int pid, bool findTcpCaller, out bool translated)
+    {
+        translated = false;
+        if (pid <= 0 || (findTcpCaller ? ProcessOf(caller) : caller.Pid) is not { } callerPid
+            || policy.StatusOf(callerPid) is not { } callerStatus || !policy.InOtherNamespace(callerStatus))
+        {
+            return pid;
+        }
+        translated = true;
+        return policy.Translate(callerPid, callerStatus, pid);
+    }
+
+    private NotFound<ErrorResponse> NotInCallerNamespace(int pid, int? callerPid) =>
+        NotFound($"no process {pid} in the caller's pid namespace ({(callerPid is { } known ? policy.Proc.PidNamespace(known) : null) ?? "not readable"})");
 
     /// <summary>The calling process: SO_PEERCRED's over the Unix socket, over TCP the holder of the client's socket when the tracer can see it.</summary>
     private int? ProcessOf(Caller caller) => caller.Pid ?? (caller.SocketInode is { } inode ? policy.Proc.FindSocketHolder(inode) : null);

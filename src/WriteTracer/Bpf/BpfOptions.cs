@@ -12,6 +12,7 @@ internal sealed record BpfOptions(
     CapturePoint CaptureAt = CapturePoint.Entry,
     bool ResolveFds = false,
     bool FailPending = false,
+    bool Lifecycle = false,
     bool FailChanges = false)
 {
     /// <summary>

@@ -27,6 +27,7 @@ internal sealed unsafe class BpfTracer : IDisposable
     private readonly int _countersFd;
     private readonly int _possibleCpus;
     private readonly string[] _programsInAttachOrder;
+    private readonly TrackedGeneration _trackedGeneration;
 
     private BpfTracer(SafeBpfObjectHandle obj, WriteHook hook, string[] writePrograms)
     {
@@ -35,7 +36,8 @@ internal sealed unsafe class BpfTracer : IDisposable
         // Fork, exit, exec and cgroup moves first, write last: a process is never traced without its
         // children being inherited, nor without the privilege rule at exec (the design, "tracked_process.flags").
         _programsInAttachOrder = ["handle_fork", "handle_exit", "handle_exec", "handle_cgroup_attach", .. writePrograms];
-        Tracked = new TrackedProcessMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked")));
+        _trackedGeneration = new TrackedGeneration(Interop.Libbpf.MapFd(FindMap(obj, "tracked_generation")));
+        Tracked = new TrackedProcessMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked")), _trackedGeneration);
         TrackedCgroups = new TrackedCgroupMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked_cgroups")));
         var events = FindMap(obj, "events");
         EventsMapFd = Interop.Libbpf.MapFd(events);
@@ -228,6 +230,7 @@ internal sealed unsafe class BpfTracer : IDisposable
     public void Dispose()
     {
         Detach();
+        _trackedGeneration.Dispose();
         _object.Dispose();
     }
 
@@ -251,6 +254,7 @@ internal sealed unsafe class BpfTracer : IDisposable
             WakeupBytes = options.WakeupBytes,
             Syscalls = options.Syscalls.Aggregate(0u, (mask, syscall) => mask | 1u << (int)syscall),
             FailPending = options.FailPending ? 1u : 0u,
+            Lifecycle = options.Lifecycle ? 1u : 0u,
             FailChanges = options.FailChanges ? 1u : 0u,
         };
         Check(Interop.Libbpf.MapSetInitialValue(FindRodata(obj), &config, (nuint)sizeof(BpfConfig)),

@@ -9,7 +9,7 @@ namespace WriteTracer.Bpf;
 /// bytes of its argv (NUL-terminated strings).
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-internal struct ProcessEvent
+internal struct ProcessEvent : IRingRecord
 {
     public RecordKind Kind;
     public uint Flags;
@@ -25,4 +25,31 @@ internal struct ProcessEvent
     public WriteEvent.CommBuffer Comm;
 
     public static int Size => Unsafe.SizeOf<ProcessEvent>();
+
+    /// <summary>Exec: the argv was unreadable, none of it is captured.</summary>
+    public readonly bool ReadFailed => (Flags & WriteEvent.ReadFailedFlag) != 0;
+
+    /// <summary><see cref="RootPid"/> is a cgroup registration's id: the event names the cgroup instead.</summary>
+    public readonly bool CgroupRoot => (Flags & WriteEvent.CgroupRootFlag) != 0;
+
+    /// <summary>Exec: the argv is longer than what was captured (--capture-bytes).</summary>
+    public readonly bool Truncated => ArgvSize > Captured;
+
+    /// <summary>Exit: killed by a signal (WIFSIGNALED), rather than exited with a code.</summary>
+    public readonly bool Signaled => TerminatingSignal != 0;
+
+    /// <summary>Exit: the code it exited with (WEXITSTATUS), when not <see cref="Signaled"/>.</summary>
+    public readonly int ExitCode => (ExitStatus >> 8) & 0xff;
+
+    /// <summary>Exit: the signal that killed it (WTERMSIG), 0 when it exited.</summary>
+    public readonly int TerminatingSignal => ExitStatus & 0x7f;
+
+    /// <summary>Exit: the signal dumped core (WCOREDUMP).</summary>
+    public readonly bool CoreDumped => Signaled && (ExitStatus & 0x80) != 0;
+
+    readonly uint IRingRecord.DataLength => Captured;
+
+    /// <summary>Splits a raw record into its header and the captured argv (empty for an exit).</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> record, out ProcessEvent header, out ReadOnlySpan<byte> argv) =>
+        RingRecord.TryDecode(record, out header, out argv);
 }

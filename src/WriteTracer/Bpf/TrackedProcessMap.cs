@@ -3,8 +3,11 @@ using WriteTracer.Tracking;
 
 namespace WriteTracer.Bpf;
 
-/// <summary>The BPF hash map of tracked TGIDs, read and written from user space.</summary>
-internal sealed unsafe class TrackedProcessMap(int mapFd) : ITrackedMap
+/// <summary>
+/// The BPF hash map of tracked TGIDs, read and written from user space; every change is
+/// followed by a bump of its generation (null: reading only, as the tests do).
+/// </summary>
+internal sealed unsafe class TrackedProcessMap(int mapFd, TrackedGeneration? generation = null) : ITrackedMap
 {
     public TrackedMapResult TryAdd(int pid, int rootPid, bool unprivileged)
     {
@@ -16,7 +19,9 @@ internal sealed unsafe class TrackedProcessMap(int mapFd) : ITrackedMap
             Flags = (unprivileged ? TrackedProcess.UnprivilegedFlag : 0)
                 | (CgroupNames.IsCgroupRegistration(rootPid) ? TrackedProcess.CgroupFlag : 0),
         };
-        return Inserted(Interop.Libbpf.MapUpdateElem(mapFd, &key, &value, Interop.Libbpf.BPF_NOEXIST), $"pid {pid}", "tracked");
+        var result = Interop.Libbpf.MapUpdateElem(mapFd, &key, &value, Interop.Libbpf.BPF_NOEXIST);
+        generation?.Bump();
+        return Inserted(result, $"pid {pid}", "tracked");
     }
 
     /// <summary>What a BPF_NOEXIST insertion into a hash map did; errors other than "present" and "full" are thrown.</summary>
@@ -31,7 +36,9 @@ internal sealed unsafe class TrackedProcessMap(int mapFd) : ITrackedMap
     public bool Remove(int pid)
     {
         var key = (uint)pid;
-        return Interop.Libbpf.MapDeleteElem(mapFd, &key) == 0;
+        var removed = Interop.Libbpf.MapDeleteElem(mapFd, &key) == 0;
+        generation?.Bump();
+        return removed;
     }
 
     public bool TryGetRoot(int pid, out int rootPid)

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -9,7 +8,7 @@ namespace WriteTracer.Bpf;
 /// ring-buffer record, followed by <see cref="Captured"/> bytes of the written buffer.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-internal struct WriteEvent
+internal struct WriteEvent : IRingRecord
 {
     public const int CommLength = 16;
     public const int MaxCapture = 16384;
@@ -48,36 +47,23 @@ internal struct WriteEvent
     /// <summary>Captured at syscall exit (<c>--capture-at exit</c>), so the result is known.</summary>
     public readonly bool HasResult => (Flags & HasResultFlag) != 0;
 
-    /// <summary>The thread's name: <see cref="Comm"/> up to its first NUL (none when all 16 bytes are used).</summary>
-    [UnscopedRef]
-    public readonly ReadOnlySpan<byte> CommText
+    /// <summary>A thread's name as the kernel holds it (task->comm): NUL-terminated unless all 16 bytes are used.</summary>
+    [InlineArray(CommLength)]
+    public struct CommBuffer
     {
-        get
+        private byte _first;
+
+        /// <summary>The name: comm up to its first NUL.</summary>
+        public static ReadOnlySpan<byte> TextOf(ReadOnlySpan<byte> comm)
         {
-            ReadOnlySpan<byte> comm = Comm;
             var end = comm.IndexOf((byte)0);
             return end < 0 ? comm : comm[..end];
         }
     }
 
-    [InlineArray(CommLength)]
-    public struct CommBuffer
-    {
-        private byte _first;
-    }
+    readonly uint IRingRecord.DataLength => Captured;
 
     /// <summary>Splits a raw record into its header and the captured bytes.</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> record, out WriteEvent header, out ReadOnlySpan<byte> data)
-    {
-        if (record.Length < Size)
-        {
-            header = default;
-            data = default;
-            return false;
-        }
-        header = MemoryMarshal.Read<WriteEvent>(record);
-        var available = record.Length - Size;
-        data = record.Slice(Size, (int)Math.Min(header.Captured, (uint)available));
-        return true;
-    }
+    public static bool TryDecode(ReadOnlySpan<byte> record, out WriteEvent header, out ReadOnlySpan<byte> data) =>
+        RingRecord.TryDecode(record, out header, out data);
 }

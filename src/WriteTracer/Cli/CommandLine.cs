@@ -55,13 +55,9 @@ internal sealed class CommandLine
         "Seconds a stop (signal, end of the command, every process gone) waits for the sinks to deliver what they hold; a second SIGINT or SIGTERM stops at once",
         "SECONDS", Defaults.ShutdownTimeoutSeconds, 0, 86400, "a number of seconds from 0 to 86400");
 
-    private readonly Option<double> _interval = new("--tracking-interval", "-i")
-    {
-        Description = "Seconds between safety-net walks of /proc that check the tracked processes against the kernel's map; the kernel reports every fork, exit and thread as it happens, so a walk only repairs what went unreported",
-        HelpName = "SECONDS",
-        DefaultValueFactory = _ => Defaults.TrackingIntervalSeconds,
-        CustomParser = ParseInterval,
-    };
+    private readonly Option<double> _interval = DefaultedOption("--tracking-interval", "-i",
+        "Seconds between safety-net walks of /proc that check the tracked processes against the kernel's map; the kernel reports every fork, exit and thread as it happens, so a walk only repairs what went unreported",
+        "SECONDS", Defaults.TrackingIntervalSeconds, ParseInterval);
 
     private readonly Option<int> _metricsPort = IntOption("--metrics-port", null, "Port of the Prometheus /metrics endpoint; 0 disables it", "PORT",
         Defaults.MetricsPort, 0, 65535, "a port from 0 to 65535");
@@ -110,13 +106,13 @@ internal sealed class CommandLine
         "Add \"fd_path\" to each event: what the fd names, as readlink /proc/PID/fd/FD shows it " +
         "(a path, pipe:[INODE], socket:[INODE], anon_inode:[…]), read from /proc once per file [default: off]");
 
-    private readonly Option<int> _ringBuffer = new("--ring-buffer-mb")
-    {
-        Description = "Size of the kernel-to-tracer ring buffer in MiB, a power of two; larger absorbs longer bursts",
-        HelpName = "MIB",
-        DefaultValueFactory = _ => Defaults.RingBufferMegabytes,
-        CustomParser = ParseRingBufferSize,
-    };
+    private readonly Option<bool> _lifecycle = FlagOption("--lifecycle", null,
+        "Add the exec (with its argv, capped at --capture-bytes) and the exit (its code, or the signal that killed it) " +
+        "of every traced process to the events, in order with its writes; not in --format raw, which carries only written bytes [default: off]");
+
+    private readonly Option<int> _ringBuffer = DefaultedOption("--ring-buffer-mb", null,
+        "Size of the kernel-to-tracer ring buffer in MiB, a power of two; larger absorbs longer bursts", "MIB",
+        Defaults.RingBufferMegabytes, ParseRingBufferSize);
 
     private readonly Option<int> _maxTracked = IntOption("--max-tracked-processes", null, "Capacity of the kernel's tracked-process map", "N",
         Defaults.MaxTrackedProcesses, 1, 4_194_304, "a number of processes from 1 to 4194304");
@@ -156,7 +152,7 @@ internal sealed class CommandLine
             _pid, _cgroup, _fds, _fileOutput, _maxRecords, _maxBackups, _loki, _lokiLabels, _lokiTenant, _lokiRootPidLabel, _lokiQueue,
             _shutdownTimeout, _interval, _metricsPort, _metricsAddress, _restPort, _restAddress, _restSocket, _apiTokenFile,
             _stateFile, _restSocketMode, _fileMode,
-            _noStdout, _format, _captureBytes, _resolveFds, _ringBuffer, _maxTracked, _syscalls, _attach, _captureAt, _logLevel, _command,
+            _noStdout, _format, _captureBytes, _resolveFds, _lifecycle, _ringBuffer, _maxTracked, _syscalls, _attach, _captureAt, _logLevel, _command,
         };
         EnvironmentOptions.Document(Root);
         Root.Options.OfType<VersionOption>().Single().Description = "Show the version (and the git commit it was built from)";
@@ -222,6 +218,7 @@ internal sealed class CommandLine
             Format = ValueOr(result, _format, Defaults.Format),
             CaptureBytes = result.GetValue(_captureBytes),
             ResolveFds = result.GetValue(_resolveFds),
+            Lifecycle = result.GetValue(_lifecycle),
             RingBufferMegabytes = result.GetValue(_ringBuffer),
             MaxTrackedProcesses = result.GetValue(_maxTracked),
             Syscalls = result.GetResult(_syscalls) is null ? Defaults.Syscalls : result.GetValue(_syscalls)!,

@@ -42,6 +42,11 @@ internal static class EnvironmentOptions
         fromEnvironment = [];
         error = null;
         var commandLine = root.Parse(args);
+        // --version and --help answer alone (the parser refuses --version beside any option).
+        if (CommandLine.IsInformational(commandLine))
+        {
+            return [.. args];
+        }
         var injected = new List<string>();
         foreach (var option in Configurable(root))
         {

@@ -37,21 +37,22 @@ internal static class OptionParsers
     public static Option<bool> FlagOption(string name, string? alias, string description) =>
         new(name, Aliases(alias)) { Description = description };
 
-    /// <summary>An integer option from min to max with a default, whose error says what is expected.</summary>
-    public static Option<int> IntOption(string name, string? alias, string description, string helpName,
-        int defaultValue, int min, int max, string expected)
+    /// <summary>An option taking a value, checked by parser, with a default --help shows.</summary>
+    public static Option<T> DefaultedOption<T>(string name, string? alias, string description, string helpName,
+        T defaultValue, Func<ArgumentResult, T> parser)
     {
-        var option = ValueOption(name, alias, description, helpName, r => ParseInt(r, Single(r), min, max, expected));
+        var option = ValueOption(name, alias, description, helpName, parser);
         option.DefaultValueFactory = _ => defaultValue;
         return option;
     }
 
-    public static Option<IPAddress> AddressOption(string name, string description, IPAddress defaultValue)
-    {
-        var option = ValueOption(name, null, description, "ADDRESS", ParseAddress);
-        option.DefaultValueFactory = _ => defaultValue;
-        return option;
-    }
+    /// <summary>An integer option from min to max with a default, whose error says what is expected.</summary>
+    public static Option<int> IntOption(string name, string? alias, string description, string helpName,
+        int defaultValue, int min, int max, string expected) =>
+        DefaultedOption(name, alias, description, helpName, defaultValue, r => ParseInt(r, Single(r), min, max, expected));
+
+    public static Option<IPAddress> AddressOption(string name, string description, IPAddress defaultValue) =>
+        DefaultedOption(name, null, description, "ADDRESS", defaultValue, ParseAddress);
 
     /// <summary>
     /// A choice among words, matched case-insensitively. It has no parser default, whose help would

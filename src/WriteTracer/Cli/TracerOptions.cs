@@ -39,6 +39,8 @@ internal sealed record TracerOptions
     public int CaptureBytes { get; init; } = Defaults.CaptureBytes;
     /// <summary>Events carry "fd_path", the path of the file their fd names.</summary>
     public bool ResolveFds { get; init; }
+    /// <summary>The exec and exit of every traced process are events too (--lifecycle).</summary>
+    public bool Lifecycle { get; init; }
     public int RingBufferMegabytes { get; init; } = Defaults.RingBufferMegabytes;
     public int MaxTrackedProcesses { get; init; } = Defaults.MaxTrackedProcesses;
     /// <summary>The calls of the write family traced, in WT_SYSCALL_* order.</summary>

@@ -17,14 +17,15 @@ internal sealed class EscapedComm(EscapedComm.Escape escape)
     private WriteEvent.CommBuffer _comm;
     private int _length = -1;
 
-    public ReadOnlySpan<byte> Of(in WriteEvent e)
+    /// <summary>The escaped name of a record's thread (<see cref="WriteEvent.Comm"/>, <see cref="ProcessEvent.Comm"/>).</summary>
+    public ReadOnlySpan<byte> Of(in WriteEvent.CommBuffer name)
     {
-        ReadOnlySpan<byte> comm = e.Comm;
+        ReadOnlySpan<byte> comm = name;
         if (_length < 0 || !comm.SequenceEqual(_comm))
         {
             comm.CopyTo(_comm);
             var writer = new Utf8Writer(_escaped);
-            escape(ref writer, e.CommText);
+            escape(ref writer, WriteEvent.CommBuffer.TextOf(comm));
             _length = writer.Position;
         }
         return _escaped.AsSpan(0, _length);

@@ -19,6 +19,8 @@ internal sealed class EventPipeline : IRecordConsumer
     private readonly CgroupNames? _cgroups;
     private long _captured;
     private long _capturedBytes;
+    private long _execs;
+    private long _exits;
     private long _malformed;
 
     private readonly long[] _capturedBySyscall = new long[WriteSyscalls.All.Count];
@@ -47,14 +49,42 @@ internal sealed class EventPipeline : IRecordConsumer
     /// <summary>Events received from the kernel made by this call of the write family.</summary>
     public long CapturedOf(WriteSyscall syscall) => Volatile.Read(ref _capturedBySyscall[(int)syscall]);
 
-    /// <summary>Records too short to be events, or naming no call of the family (never expected; counted rather than trusted).</summary>
+    /// <summary>Execs of traced processes received from the kernel (--lifecycle); not in <see cref="Captured"/>, which counts writes.</summary>
+    public long Execs => Volatile.Read(ref _execs);
+
+    /// <summary>Exits of traced processes received from the kernel (--lifecycle).</summary>
+    public long Exits => Volatile.Read(ref _exits);
+
+    /// <summary>
+    /// Records too short to be events, of no known kind, or naming no call of the family (never
+    /// expected; counted rather than trusted).
+    /// </summary>
     public long Malformed => Volatile.Read(ref _malformed);
 
     public void OnRecord(ReadOnlySpan<byte> record)
     {
+        switch (RingRecord.KindOf(record))
+        {
+            case RecordKind.Write:
+                OnWrite(record);
+                break;
+            case RecordKind.Exec:
+                OnProcessEvent(record, ref _execs);
+                break;
+            case RecordKind.Exit:
+                OnProcessEvent(record, ref _exits);
+                break;
+            default:
+                CountMalformed();
+                break;
+        }
+    }
+
+    private void OnWrite(ReadOnlySpan<byte> record)
+    {
         if (!WriteEvent.TryDecode(record, out var header, out var data) || (int)header.Syscall >= _capturedBySyscall.Length)
         {
-            Volatile.Write(ref _malformed, _malformed + 1);
+            CountMalformed();
             return;
         }
         var unixNs = _clock.ToUnixNanoseconds(header.TimestampNs);
@@ -69,6 +99,25 @@ internal sealed class EventPipeline : IRecordConsumer
         Volatile.Write(ref bySyscall, bySyscall + 1);
         Volatile.Write(ref _capturedBytes, _capturedBytes + (long)header.Count);
     }
+
+    /// <summary>An exec or exit (--lifecycle): formatted in every format that carries them, counted in counter.</summary>
+    private void OnProcessEvent(ReadOnlySpan<byte> record, ref long counter)
+    {
+        if (!ProcessEvent.TryDecode(record, out var header, out var argv))
+        {
+            CountMalformed();
+            return;
+        }
+        var unixNs = _clock.ToUnixNanoseconds(header.TimestampNs);
+        var cgroup = header.CgroupRoot && _cgroups is not null ? _cgroups.Utf8Of(header.RootPid) : default;
+        foreach (var lane in _lanes)
+        {
+            lane.Add(header, argv, cgroup, unixNs);
+        }
+        Volatile.Write(ref counter, counter + 1);
+    }
+
+    private void CountMalformed() => Volatile.Write(ref _malformed, _malformed + 1);
 
     /// <summary>Publishes the batches in progress, if they hold anything.</summary>
     public void Flush()

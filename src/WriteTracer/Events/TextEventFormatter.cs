@@ -15,8 +15,13 @@ namespace WriteTracer.Events;
 /// file position of the positioned ones (-1: the current one), " &lt;capture failed&gt;" when the kernel could not read the buffer, and
 /// " ret=N" with write(2)'s result when known (--capture-at exit). Every byte that is
 /// not plainly visible is escaped, so a line is one line and shows the bytes exactly.
+/// With --lifecycle, an exec and an exit are lines of their own after the same prefix, as
+/// strace shows them:
+/// <code>05:18:40.120001 ls[1234/1234] execve ["ls", "-l"]
+/// 05:18:40.123456 ls[1234/1234] +++ exited with 3 +++
+/// 05:18:40.123456 sh[1240/1240] root=1234 +++ killed by SIGSEGV (core dumped) +++</code>
 /// </summary>
-internal sealed class TextEventFormatter : IEventFormatter
+internal sealed class TextEventFormatter : IEventFormatter, IProcessEventFormatter
 {
     private readonly TimestampFormatter _timestamps;
     private readonly EscapedComm _comm = new(static (ref Utf8Writer w, scoped ReadOnlySpan<byte> comm) => w.CEscaped(comm));
@@ -37,24 +42,7 @@ internal sealed class TextEventFormatter : IEventFormatter
         ReadOnlySpan<byte> fdPath = default, ReadOnlySpan<byte> cgroup = default)
     {
         var w = new Utf8Writer(destination);
-        _timestamps.Write(unixNanoseconds, ref w);
-        w.Byte((byte)' ');
-        w.Raw(_comm.Of(e));
-        w.Byte((byte)'[');
-        w.Number(e.Pid);
-        w.Byte((byte)'/');
-        w.Number(e.Tid);
-        w.Byte((byte)']');
-        if (e.CgroupRoot)
-        {
-            w.Raw(" cg="u8);
-            w.CEscaped(cgroup);
-        }
-        else if (e.RootPid != e.Pid)
-        {
-            w.Raw(" root="u8);
-            w.Number(e.RootPid);
-        }
+        WriteOrigin(ref w, unixNanoseconds, e.Pid, e.Tid, e.CgroupRoot, e.RootPid, cgroup, e.Comm);
         if (e.Syscall != WriteSyscall.Write)
         {
             w.Byte((byte)' ');
@@ -99,5 +87,84 @@ internal sealed class TextEventFormatter : IEventFormatter
         var length = w.Position;
         w.Byte((byte)'\n');
         return length;
+    }
+
+    /// <summary>
+    /// An exec: " execve [" and the arguments C-escaped in quotes, comma-separated, then "]"; a
+    /// capped argv ends with "..." after a cut argument (<c>"ver"...]</c>) or as one more
+    /// element (<c>"-l", ...]</c>), strace's marks; " &lt;capture failed&gt;" when unreadable. An
+    /// exit: " +++ exited with N +++" or " +++ killed by SIGNAME [(core dumped)] +++".
+    /// </summary>
+    public int Format(in ProcessEvent e, ReadOnlySpan<byte> argv, long unixNanoseconds, Span<byte> destination,
+        ReadOnlySpan<byte> cgroup = default)
+    {
+        var w = new Utf8Writer(destination);
+        WriteOrigin(ref w, unixNanoseconds, e.Pid, e.Tid, e.CgroupRoot, e.RootPid, cgroup, e.Comm);
+        if (e.Kind == RecordKind.Exec)
+        {
+            WriteArgv(ref w, argv, e.Truncated);
+            if (e.ReadFailed)
+            {
+                w.Raw(" <capture failed>"u8);
+            }
+        }
+        else if (e.Signaled)
+        {
+            w.Raw(" +++ killed by "u8);
+            SignalNames.Write(e.TerminatingSignal, ref w);
+            w.Raw(e.CoreDumped ? " (core dumped) +++"u8 : " +++"u8);
+        }
+        else
+        {
+            w.Raw(" +++ exited with "u8);
+            w.Number(e.ExitCode);
+            w.Raw(" +++"u8);
+        }
+        var length = w.Position;
+        w.Byte((byte)'\n');
+        return length;
+    }
+
+    private static void WriteArgv(ref Utf8Writer w, ReadOnlySpan<byte> argv, bool truncated)
+    {
+        var arguments = new Argv(argv);
+        w.Raw(" execve ["u8);
+        var first = true;
+        foreach (var arg in arguments)
+        {
+            w.Raw(first ? "\""u8 : ", \""u8);
+            first = false;
+            w.CEscaped(arg);
+            w.Byte((byte)'"');
+        }
+        if (truncated)
+        {
+            w.Raw(arguments.EndsInsideAnArgument || first ? "..."u8 : ", ..."u8);
+        }
+        w.Byte((byte)']');
+    }
+
+    /// <summary>What every line starts with: the time, comm[pid/tid], then " cg=/PATH", or " root=R" when R is another process.</summary>
+    private void WriteOrigin(ref Utf8Writer w, long unixNanoseconds, uint pid, uint tid, bool cgroupRoot, uint rootPid,
+        ReadOnlySpan<byte> cgroup, in WriteEvent.CommBuffer comm)
+    {
+        _timestamps.Write(unixNanoseconds, ref w);
+        w.Byte((byte)' ');
+        w.Raw(_comm.Of(comm));
+        w.Byte((byte)'[');
+        w.Number(pid);
+        w.Byte((byte)'/');
+        w.Number(tid);
+        w.Byte((byte)']');
+        if (cgroupRoot)
+        {
+            w.Raw(" cg="u8);
+            w.CEscaped(cgroup);
+        }
+        else if (rootPid != pid)
+        {
+            w.Raw(" root="u8);
+            w.Number(rootPid);
+        }
     }
 }

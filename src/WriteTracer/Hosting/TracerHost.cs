@@ -64,7 +64,8 @@ internal sealed class TracerHost
             cgroups.Restore(saved.Cgroups);
         }
         await using var metrics = _options.MetricsPort == 0 ? null : await MetricsServer.StartAsync(
-            _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids, cgroups, _options.Syscalls));
+            _options.MetricsAddress, _options.MetricsPort, new TracerMetrics(pipeline, bpf.ReadCounter, sinks, pids, cgroups, _options.Syscalls,
+                lifecycle: _options.Lifecycle));
         await using var api = _options.AcceptsRegistrations ? await RestApi.StartAsync(_options, pids, cgroups) : null;
 
         foreach (var pid in _options.Pids)
@@ -128,7 +129,7 @@ internal sealed class TracerHost
         feedThread.Join();
         _stopping = true;
         fanOut.Complete(_options.ShutdownTimeout, _stopNow.Token);
-        Log.Information("{Summary}", RunSummary.Format(pipeline, bpf.ReadCounter, sinks));
+        Log.Information("{Summary}", RunSummary.Format(pipeline, bpf.ReadCounter, sinks, _options.Lifecycle));
         foreach (var sink in sinks)
         {
             sink.Dispose();
@@ -205,6 +206,7 @@ internal sealed class TracerHost
                 Hook: _options.Attach,
                 CaptureAt: _options.CaptureAt,
                 ResolveFds: _options.ResolveFds,
+                Lifecycle: _options.Lifecycle,
                 FailPending: Environment.GetEnvironmentVariable(BpfOptions.FailPendingVariable) == "1",
                 FailChanges: Environment.GetEnvironmentVariable(BpfOptions.FailChangesVariable) == "1"));
         }

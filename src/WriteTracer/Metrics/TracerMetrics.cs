@@ -32,6 +32,7 @@ internal sealed class TracerMetrics
     private readonly Counter _writeBytes;
     private readonly IReadOnlyList<WriteSyscall> _tracedSyscalls;
     private readonly Counter _syscalls;
+    private readonly Counter? _lifecycleEvents;
     private readonly Counter _dropped;
     private readonly Counter _delivered;
     private readonly Counter _unconfirmed;
@@ -44,8 +45,9 @@ internal sealed class TracerMetrics
     private readonly Gauge _openFds;
 
     /// <param name="syscalls">The calls of the write family traced (--syscalls): a write_tracer_syscalls_total sample each.</param>
+    /// <param name="lifecycle">--lifecycle: write_tracer_lifecycle_events_total counts the execs and exits.</param>
     public TracerMetrics(EventPipeline pipeline, Func<BpfCounter, ulong> kernelCounter, IReadOnlyList<EventSink> sinks, PidManager pids,
-        CgroupRegistry cgroups, IReadOnlyList<WriteSyscall> syscalls)
+        CgroupRegistry cgroups, IReadOnlyList<WriteSyscall> syscalls, bool lifecycle = false)
     {
         _tracedSyscalls = syscalls;
         _pipeline = pipeline;
@@ -75,8 +77,14 @@ internal sealed class TracerMetrics
         _syscalls = metrics.CreateCounter("write_tracer_syscalls_total",
             "Calls captured by syscall, one sample per syscall traced (--syscalls); they sum to write_tracer_write_calls_total",
             "syscall");
+        if (lifecycle)
+        {
+            _lifecycleEvents = metrics.CreateCounter("write_tracer_lifecycle_events_total",
+                "Execs and exits of traced processes captured (--lifecycle), by event; not in the write counters " +
+                "(records the kernel could not queue are counted as dropped, stage kernel)", "event");
+        }
         _dropped = metrics.CreateCounter(KernelCounterReport.DroppedEvents,
-            "Events lost, by stage: kernel (the ring buffer was full, or no per-thread storage could hold a write until its exit), lifecycle (a lifecycle record found the ring full) or a sink (its queue was full or delivery failed)",
+            "Events lost, by stage: kernel (the ring buffer was full, or no per-thread storage could hold a write until its exit; with --lifecycle, execs and exits too), lifecycle (a lifecycle record found the ring full) or a sink (its queue was full or delivery failed)",
             "stage");
         _delivered = metrics.CreateCounter("write_tracer_events_delivered_total",
             "Events a sink delivered: written to stdout or the file, or accepted by Loki", "stage");
@@ -122,6 +130,11 @@ internal sealed class TracerMetrics
         foreach (var syscall in _tracedSyscalls)
         {
             _syscalls.WithLabels(syscall.Name()).IncTo(_pipeline.CapturedOf(syscall));
+        }
+        if (_lifecycleEvents is not null)
+        {
+            _lifecycleEvents.WithLabels("exec").IncTo(_pipeline.Execs);
+            _lifecycleEvents.WithLabels("exit").IncTo(_pipeline.Exits);
         }
         foreach (var stage in KernelCounterReport.All.Where(r => r.Stage is not null).GroupBy(r => r.Stage!))
         {

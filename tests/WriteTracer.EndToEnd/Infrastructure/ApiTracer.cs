@@ -27,7 +27,7 @@ internal sealed class ApiTracer : IAsyncDisposable
     /// <summary>The same, with these environment variables added to the test's.</summary>
     public static async Task<ApiTracer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var port = FreePort();
+        var port = FreePort.Get();
         var tracer = TracerProcess.Start(Repository.Tracer, [.. args, "--rest-port", $"{port}"], environment);
         try
         {
@@ -39,13 +39,6 @@ internal sealed class ApiTracer : IAsyncDisposable
             throw;
         }
         return new ApiTracer(tracer, port);
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

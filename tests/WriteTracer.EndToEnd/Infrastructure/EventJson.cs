@@ -15,4 +15,7 @@ internal static class EventJson
         e.TryGetProperty("truncated", out var truncated) && truncated.GetBoolean();
 
     public static int Int(this JsonElement e, string property) => e.GetProperty(property).GetInt32();
+
+    /// <summary>"exec" or "exit" for a lifecycle event (--lifecycle), "write" for a write.</summary>
+    public static string Kind(this JsonElement e) => e.TryGetProperty("event", out var kind) ? kind.GetString()! : "write";
 }

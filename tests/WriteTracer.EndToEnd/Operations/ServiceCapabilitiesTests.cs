@@ -7,6 +7,7 @@ namespace WriteTracer.EndToEnd.Operations;
 /// the tracer runs as an unprivileged user holding exactly those, as systemd starts it, and traces
 /// a process of another user (root) exactly; without any one of them it stops with one line naming it.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ServiceCapabilitiesTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
@@ -31,6 +32,39 @@ public sealed class ServiceCapabilitiesTests
 
         WriterLine.AssertEveryLineOnce(tracer.Events, threads + children + 1, lines);
         Assert.Contains("dropped: kernel 0, stdout 0", tracer.Stderr);
+    }
+
+    /// <summary>
+    /// The unit's tracer cannot see which process of another user holds a TCP connection (reading
+    /// its fds needs ptrace access): /pids/self over TCP says to use the Unix socket, where the kernel
+    /// names the caller, and there the same request succeeds.
+    /// </summary>
+    [RootFact]
+    public async Task Over_TCP_the_units_tracer_cannot_name_another_users_caller_and_points_to_the_socket()
+    {
+        var directory = Directory.CreateTempSubdirectory("wt-unit-api-");
+        try
+        {
+            File.SetUnixFileMode(directory.FullName, (UnixFileMode)0x1ff); // the tracer, as nobody, creates its socket here
+            var socket = Path.Combine(directory.FullName, "api.sock");
+            var port = FreePort.Get();
+            await using var tracer = TracerProcess.Start("setpriv", [.. Unprivileged(UnitCapabilities), Repository.Tracer,
+                "--rest-port", $"{port}", "--rest-socket", socket, "--rest-socket-mode", "0666"],
+                new Dictionary<string, string> { ["WRITE_TRACER_METRICS_PORT"] = "0" });
+            await tracer.WaitUntilTracingAsync();
+
+            var (overTcp, refusal) = await ApiClient.AsRootAsync($"{port}", "POST", "/pids/self");
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, overTcp);
+            Assert.Equal("the tracer cannot tell which process holds this TCP connection; register through the Unix socket (--rest-socket)",
+                refusal.GetProperty("error").GetString());
+            var (overSocket, registered) = await ApiClient.AsRootAsync(socket, "POST", "/pids/self");
+            Assert.Equal(System.Net.HttpStatusCode.Created, overSocket);
+            Assert.Contains("(python3)", registered.GetProperty("message").GetString());
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     [RootTheory]

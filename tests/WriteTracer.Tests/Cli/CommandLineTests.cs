@@ -23,6 +23,7 @@ public class CommandLineTests
         Assert.False(options.NoStdout);
         Assert.Equal(256, options.CaptureBytes);
         Assert.False(options.ResolveFds);
+        Assert.False(options.Lifecycle);
         Assert.Equal(TracerOptions.Defaults.RingBufferMegabytes, options.RingBufferMegabytes);
         Assert.Equal(TracerOptions.Defaults.MaxTrackedProcesses, options.MaxTrackedProcesses);
         Assert.Equal(LogEventLevel.Information, options.LogLevel);
@@ -61,7 +62,7 @@ public class CommandLineTests
         var options = Valid(
             "--pid", "10", "-f", "2,1", "-o", "/tmp/events.json", "-n", "7", "--max-backups", "0",
             "-l", "http://127.0.0.1:3100/loki/api/v1/push", "-i", "0.5", "--metrics-port", "0", "-r", "8080",
-            "-q", "--capture-bytes", "16384", "--resolve-fds", "--ring-buffer-mb", "64", "--max-tracked-processes", "1", "--log-level", "debug");
+            "-q", "--capture-bytes", "16384", "--resolve-fds", "--lifecycle", "--ring-buffer-mb", "64", "--max-tracked-processes", "1", "--log-level", "debug");
 
         Assert.Equal([10], options.Pids);
         Assert.Equal([1, 2], options.FileDescriptors);
@@ -75,6 +76,7 @@ public class CommandLineTests
         Assert.True(options.NoStdout);
         Assert.Equal(16384, options.CaptureBytes);
         Assert.True(options.ResolveFds);
+        Assert.True(options.Lifecycle);
         Assert.Equal(64, options.RingBufferMegabytes);
         Assert.Equal(1, options.MaxTrackedProcesses);
         Assert.Equal(LogEventLevel.Debug, options.LogLevel);

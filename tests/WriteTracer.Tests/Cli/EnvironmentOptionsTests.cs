@@ -15,7 +15,7 @@ public sealed class EnvironmentOptionsTests
         "--metrics-address", "127.0.0.1", "-r", "8080", "--rest-address", "::1", "--rest-socket", "/run/wt.sock",
         "--api-token-file", "/etc/wt.token", "-q", "--capture-bytes", "100", "--ring-buffer-mb", "16",
         "--max-tracked-processes", "9", "--attach", "fentry", "--capture-at", "exit", "--log-level", "debug",
-        "--format", "text", "--resolve-fds", "--syscalls", "pwritev2,write", "--state-file", "/var/lib/wt.json", "--rest-socket-mode", "0666", "--file-mode", "0640",
+        "--format", "text", "--resolve-fds", "--lifecycle", "--syscalls", "pwritev2,write", "--state-file", "/var/lib/wt.json", "--rest-socket-mode", "0666", "--file-mode", "0640",
     ];
 
     /// <summary>… and once by variable.</summary>
@@ -49,6 +49,7 @@ public sealed class EnvironmentOptionsTests
         ["WRITE_TRACER_LOG_LEVEL"] = "debug",
         ["WRITE_TRACER_FORMAT"] = "text",
         ["WRITE_TRACER_RESOLVE_FDS"] = "yes",
+        ["WRITE_TRACER_LIFECYCLE"] = "true",
         ["WRITE_TRACER_SYSCALLS"] = "pwritev2,write",
         ["WRITE_TRACER_STATE_FILE"] = "/var/lib/wt.json",
         ["WRITE_TRACER_REST_SOCKET_MODE"] = "0666",
@@ -170,6 +171,17 @@ public sealed class EnvironmentOptionsTests
         new CommandLine().Parse(["-r", "1"], out _, out var message, new Dictionary<string, string> { [name] = value });
 
         Assert.StartsWith(error, message);
+    }
+
+    [Theory]
+    [InlineData("--version")]
+    [InlineData("--help")]
+    public void Version_and_help_ignore_the_environment(string request)
+    {
+        new CommandLine().Parse([request], out var result, out _, Variables);
+
+        Assert.True(CommandLine.IsInformational(result), string.Join("; ", result.Errors.Select(e => e.Message)));
+        Assert.Equal([request], result.Tokens.Select(t => t.Value));
     }
 
     private static TracerOptions Parse(string[] args, Dictionary<string, string> environment)

@@ -38,6 +38,7 @@ public partial class ExitCodeTests
         ["--format"] = "xml",
         ["--capture-bytes"] = "16385",
         ["--resolve-fds"] = null,
+        ["--lifecycle"] = null,
         ["--syscalls"] = "write,read",
         ["--ring-buffer-mb"] = "3",
         ["--max-tracked-processes"] = "0",

@@ -174,6 +174,84 @@ public sealed class EventPipelineTests
         Assert.Equal((1, 6), (pipeline.Captured, pipeline.CapturedBytes));
     }
 
+    [Fact]
+    public void Execs_and_exits_are_published_in_order_among_the_writes_in_json_and_text_and_left_out_of_raw()
+    {
+        var pipeline = new EventPipeline(new WallClock(ClockOffset), _published, [EventFormat.Json, EventFormat.Text, EventFormat.Raw],
+            captureBytes: 16, maxEventsPerBatch: 3, minBatchBytes: 0);
+        var argv = Records.ArgvBytes("cat", "-");
+        var exec = Records.Exec(captured: (uint)argv.Length, pid: 300, rootPid: 100, comm: "cat", timestampNs: 2);
+        var exit = Records.Exit(1 << 8, pid: 300, tid: 300, rootPid: 100, comm: "cat", timestampNs: 4);
+
+        Feed(pipeline,
+        [
+            Records.Write("a\n"u8, pid: 100, tid: 100, rootPid: 100, timestampNs: 1),
+            Records.Record(exec, argv),
+            Records.Write("b\n"u8, pid: 300, tid: 300, rootPid: 100, timestampNs: 3),
+            Records.Record(exit),
+            Records.Write("c\n"u8, pid: 100, tid: 100, rootPid: 100, timestampNs: 5),
+        ]);
+
+        var json = _published.Events();
+        Assert.Equal(["a\n", "exec", "b\n", "exit", "c\n"], json.Select(e => Data(e.Line) ?? Kind(e.Line)));
+        Assert.Equal([100u, 100u, 100u, 100u, 100u], json.Select(e => e.RootPid));
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => ClockOffset + i), json.Select(e => e.UnixNanoseconds));
+        Assert.Equal(new RecordedEvent(ProcessLine(new JsonEventFormatter(), exec, argv, ClockOffset + 2), 100, ClockOffset + 2), json[1]);
+        var text = _published.Events(EventFormat.Text);
+        Assert.Equal(5, text.Count);
+        Assert.Equal(ProcessLine(new TextEventFormatter(), exec, argv, ClockOffset + 2), text[1].Line);
+        Assert.Equal(ProcessLine(new TextEventFormatter(), exit, [], ClockOffset + 4), text[3].Line);
+        Assert.Equal("a\nb\nc\n", string.Concat(_published.Batches(EventFormat.Raw).Select(b => Encoding.UTF8.GetString(b.Bytes))));
+        Assert.Equal(3, _published.Events(EventFormat.Raw).Count);
+    }
+
+    [Fact]
+    public void Execs_and_exits_are_counted_apart_from_the_writes()
+    {
+        var pipeline = Pipeline(capture: 16, maxEvents: 16);
+        var argv = Records.ArgvBytes("sh");
+
+        Feed(pipeline,
+        [
+            Records.Write("12345"u8),
+            Records.Record(Records.Exec(captured: (uint)argv.Length, argvSize: 4096), argv),
+            Records.Record(Records.Exec(captured: 0)),
+            Records.Record(Records.Exit(9)),
+        ]);
+
+        Assert.Equal((1, 5, 1), (pipeline.Captured, pipeline.CapturedBytes, pipeline.CapturedOf(WriteSyscall.Write)));
+        Assert.Equal((2, 1), (pipeline.Execs, pipeline.Exits));
+        Assert.Equal(0, pipeline.Malformed);
+        Assert.Equal(4, _published.Events().Count);
+    }
+
+    [Fact]
+    public void A_process_record_too_short_or_a_record_of_no_known_kind_is_malformed()
+    {
+        var pipeline = Pipeline(capture: 16, maxEvents: 16);
+        var exit = Records.Record(Records.Exit(0));
+        var unknown = Records.Write("x"u8);
+        unknown[0] = 3; // the kind: none of WT_RECORD_*
+
+        Feed(pipeline, [exit[..(ProcessEvent.Size - 1)], exit[..3], unknown, exit]);
+
+        Assert.Equal(3, pipeline.Malformed);
+        Assert.Equal((0, 0, 1), (pipeline.Captured, pipeline.Execs, pipeline.Exits));
+        Assert.Equal(["exit"], _published.Events().Select(e => Kind(e.Line)));
+    }
+
+    private static string ProcessLine(IProcessEventFormatter formatter, in ProcessEvent header, ReadOnlySpan<byte> argv, long unixNs)
+    {
+        var buffer = new byte[JsonEventFormatter.MaxLength(argv.Length)];
+        return Encoding.UTF8.GetString(buffer, 0, formatter.Format(header, argv, unixNs, buffer));
+    }
+
+    private static string? Kind(string line)
+    {
+        using var json = JsonDocument.Parse(line);
+        return json.RootElement.TryGetProperty("event", out var kind) ? kind.GetString() : null;
+    }
+
     private static string Line(IEventFormatter formatter, in WriteEvent header, ReadOnlySpan<byte> data, long unixNs)
     {
         var buffer = new byte[formatter.MaxLength(data.Length, withFdPath: false)];
@@ -204,10 +282,11 @@ public sealed class EventPipelineTests
         return json.RootElement.GetProperty("syscall").GetString();
     }
 
+    /// <summary>A write's data; null for an event without (an exec or exit).</summary>
     private static string? Data(string line)
     {
         using var json = JsonDocument.Parse(line);
-        return json.RootElement.GetProperty("data").GetString();
+        return json.RootElement.TryGetProperty("data", out var data) ? data.GetString() : null;
     }
 
     private EventPipeline Pipeline(int capture, int maxEvents) =>

@@ -296,14 +296,7 @@ public class JsonEventFormatterTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(127)]
-    [InlineData(256)]
-    [InlineData(4096)]
-    [InlineData(WriteEvent.MaxCapture)]
+    [MemberData(nameof(Records.CaptureSizes), MemberType = typeof(Records))]
     public void MaxLength_bounds_the_longest_line_for_the_capture_size(int capture)
     {
         // The worst case of every part: escapes of six bytes, base64, the longest numbers,

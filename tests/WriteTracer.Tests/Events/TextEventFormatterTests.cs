@@ -211,11 +211,7 @@ public class TextEventFormatterTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(3)]
-    [InlineData(256)]
-    [InlineData(WriteEvent.MaxCapture)]
+    [MemberData(nameof(Records.CaptureSizes), MemberType = typeof(Records))]
     public void MaxLength_bounds_the_longest_line_for_the_capture_size(int capture)
     {
         // The worst case of every part: four-byte escapes, the longest numbers, a comm of control characters, every marker.

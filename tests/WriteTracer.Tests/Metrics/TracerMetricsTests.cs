@@ -131,16 +131,55 @@ public sealed class TracerMetricsTests : IDisposable
             RunSummary.Format(Pipeline(), c => kernel.GetValueOrDefault(c), [_sink]));
     }
 
+    [Fact]
+    public async Task With_lifecycle_execs_and_exits_are_counted_by_event_and_not_in_the_write_counters()
+    {
+        var pipeline = Pipeline();
+        var argv = Records.ArgvBytes("true");
+        pipeline.OnRecord(Records.Write("12345"u8));
+        pipeline.OnRecord(Records.Record(Records.Exec(captured: (uint)argv.Length), argv));
+        pipeline.OnRecord(Records.Record(Records.Exit(0)));
+        pipeline.OnRecord(Records.Record(Records.Exit(9)));
+
+        var with = await ScrapeAsync(Metrics(_ => 0, pipeline, lifecycle: true));
+        var without = await ScrapeAsync(Metrics(_ => 0, pipeline));
+
+        Assert.Contains("write_tracer_lifecycle_events_total{event=\"exec\"} 1\n", with);
+        Assert.Contains("write_tracer_lifecycle_events_total{event=\"exit\"} 2\n", with);
+        foreach (var text in new[] { with, without })
+        {
+            Assert.Contains("write_tracer_write_calls_total 1\n", text);
+            Assert.Contains("write_tracer_write_bytes_total 5\n", text);
+            Assert.Contains("write_tracer_syscalls_total{syscall=\"write\"} 1\n", text);
+        }
+        Assert.DoesNotContain("lifecycle_events", without);
+    }
+
+    [Fact]
+    public void With_lifecycle_the_summary_counts_the_execs_and_exits_after_the_writes()
+    {
+        var pipeline = Pipeline();
+        pipeline.OnRecord(Records.Write("12345"u8));
+        pipeline.OnRecord(Records.Record(Records.Exec(captured: 0)));
+        pipeline.OnRecord(Records.Record(Records.Exit(0)));
+        pipeline.OnRecord(Records.Record(Records.Exit(0)));
+
+        Assert.Equal("captured 1 write (5 bytes), 1 exec, 2 exits; dropped: kernel 0, test 0; unreadable buffers 0",
+            RunSummary.Format(pipeline, _ => 0, [_sink], lifecycle: true));
+        Assert.Equal("captured 1 write (5 bytes); dropped: kernel 0, test 0; unreadable buffers 0",
+            RunSummary.Format(pipeline, _ => 0, [_sink]));
+    }
+
     private EventPipeline Pipeline()
     {
         var fanOut = new SinkFanOut([_sink]);
         return new(new WallClock(0), fanOut, fanOut.Formats, captureBytes: 16);
     }
 
-    private TracerMetrics Metrics(Func<BpfCounter, ulong> kernel)
+    private TracerMetrics Metrics(Func<BpfCounter, ulong> kernel, EventPipeline? pipeline = null, bool lifecycle = false)
     {
         var registries = new TestRegistries(_proc.ProcFs, 9000);
-        return new(Pipeline(), kernel, [_sink], registries.Pids, registries.Cgroups, [WriteSyscall.Write]);
+        return new(pipeline ?? Pipeline(), kernel, [_sink], registries.Pids, registries.Cgroups, [WriteSyscall.Write], lifecycle);
     }
 
     private static async Task<string> ScrapeAsync(TracerMetrics metrics)
