@@ -32,6 +32,17 @@ struct {
 } tracked SEC(".maps");
 
 /*
+ * The registry's feed: a struct tracking_change per change of `tracked` made here, and per
+ * thread start and exit of a tracked process. A ring of its own, so writes cannot crowd it
+ * out; 512 KiB holds about 13,000 changes, far more than a fork storm emits while the
+ * registry's reader (woken by the first record after it caught up) drains it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 512 << 10);
+} changes SEC(".maps");
+
+/*
  * Bumped after every change of `tracked`, by the kernel (track, untrack) and by user
  * space (through its mapping, atomically): a lookup remembered under an older value is
  * stale. One word, mapped by user space.
@@ -109,23 +120,74 @@ static __always_inline void tracked_changed(void)
 		__sync_fetch_and_add(generation, 1);
 }
 
-static __always_inline long track(__u32 tgid, const struct tracked_process *value)
+/*
+ * Tells the registry of a change (struct tracking_change in the `changes` ring). A record
+ * that finds no room is counted: the registry then walks /proc to learn what it missed.
+ * The default wakeup suits this ring: the kernel wakes the reader only for a record that
+ * finds it caught up, and a fork or an exit costs far more than that wakeup.
+ */
+static __always_inline void report_change(__u32 kind, __u32 tgid, __u32 tid, __u32 parent_tgid,
+					  const struct tracked_process *value)
+{
+	struct tracking_change *change;
+
+	change = cfg.fail_changes ? NULL : bpf_ringbuf_reserve(&changes, sizeof(*change), 0);
+	if (!change) {
+		count(WT_COUNTER_LIFECYCLE_FULL);
+		return;
+	}
+	change->timestamp_ns = bpf_ktime_get_ns();
+	change->kind = kind;
+	change->pid = tgid;
+	change->tid = tid;
+	change->parent_pid = parent_tgid;
+	change->root_pid = value->root_pid;
+	change->flags = value->flags;
+	bpf_ringbuf_submit(change, 0);
+}
+
+/*
+ * Each change that took effect makes remembered lookups stale and is reported to the
+ * registry. parent_tgid: the forking process, or 0 when the process was not forked just
+ * now (a move into a registered cgroup).
+ */
+static __always_inline long track(__u32 tgid, const struct tracked_process *value, __u32 parent_tgid)
 {
 	long err = bpf_map_update_elem(&tracked, &tgid, value, BPF_ANY);
 
-	if (!err)
+	if (!err) {
 		tracked_changed();
+		report_change(WT_CHANGE_TRACKED, tgid, tgid, parent_tgid, value);
+	}
 	return err;
 }
 
+/* The record carries the root and flags the process had. */
 static __always_inline long untrack(__u32 tgid)
 {
-	long err = bpf_map_delete_elem(&tracked, &tgid);
+	struct tracked_process *proc = bpf_map_lookup_elem(&tracked, &tgid);
+	struct tracked_process was;
+	long err;
 
+	if (!proc)
+		return -1;
+	was = *proc; /* copied first: a deleted element is reused at once */
+	err = bpf_map_delete_elem(&tracked, &tgid);
 	/* Every exit on the host comes here: only a real removal makes remembered lookups stale. */
-	if (!err)
+	if (!err) {
 		tracked_changed();
+		report_change(WT_CHANGE_UNTRACKED, tgid, tgid, 0, &was);
+	}
 	return err;
+}
+
+/* A thread of a tracked process started or exited (not its last: that is untrack()). */
+static __always_inline void report_thread(__u32 kind, __u32 tgid, __u32 tid)
+{
+	struct tracked_process *proc = bpf_map_lookup_elem(&tracked, &tgid);
+
+	if (proc)
+		report_change(kind, tgid, tid, 0, proc);
 }
 
 /*
@@ -792,7 +854,7 @@ static __always_inline bool may_join(const struct tracked_cgroup *registered, st
  * leave processes tracked through a pid registration alone.
  */
 static __always_inline void join_cgroup(__u32 tgid, struct task_struct *task, struct cgroup *cgrp,
-					const struct tracked_process *tracked_now)
+					const struct tracked_process *tracked_now, __u32 parent_tgid)
 {
 	struct tracked_cgroup *registered = registration_of(cgrp);
 	struct tracked_process joined = {};
@@ -806,7 +868,7 @@ static __always_inline void join_cgroup(__u32 tgid, struct task_struct *task, st
 		return;
 	joined.root_pid = registered->registration;
 	joined.flags = WT_TRACK_CGROUP | (registered->flags & WT_TRACK_UNPRIVILEGED);
-	if (track(tgid, &joined))
+	if (track(tgid, &joined, parent_tgid))
 		count(WT_COUNTER_TRACKED_FULL);
 }
 
@@ -918,8 +980,11 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	struct tracked_process *proc;
 	struct tracked_process inherited = {};
 
-	if (parent_tgid == child_tgid)
-		return 0; /* a new thread: covered by its TGID */
+	if (parent_tgid == child_tgid) {
+		/* A new thread: traced through its TGID, counted by the registry. */
+		report_thread(WT_CHANGE_THREAD_START, child_tgid, BPF_CORE_READ(child, pid));
+		return 0;
+	}
 
 	if (child_tgid == cfg.tracer_tgid)
 		return 0;
@@ -932,7 +997,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		struct cgroup *child_cgroup = BPF_CORE_READ(child, cgroups, dfl_cgrp);
 
 		if (child_cgroup != BPF_CORE_READ(parent, cgroups, dfl_cgrp)) {
-			join_cgroup(child_tgid, child, child_cgroup, NULL);
+			join_cgroup(child_tgid, child, child_cgroup, NULL, parent_tgid);
 			return 0;
 		}
 	}
@@ -941,7 +1006,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 
 	inherited.root_pid = proc->root_pid;
 	inherited.flags = proc->flags;
-	if (track(child_tgid, &inherited))
+	if (track(child_tgid, &inherited, parent_tgid))
 		count(WT_COUNTER_TRACKED_FULL);
 	return 0;
 }
@@ -949,13 +1014,14 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task)
 {
-	__u32 tgid;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
 
-	/* Only the last thread's exit ends the process. */
-	if (BPF_CORE_READ(task, signal, live.counter) > 0)
+	/* Only the last thread's exit ends the process; an earlier one's ends a thread of it. */
+	if (BPF_CORE_READ(task, signal, live.counter) > 0) {
+		report_thread(WT_CHANGE_THREAD_EXIT, tgid, BPF_CORE_READ(task, pid));
 		return 0;
+	}
 
-	tgid = BPF_CORE_READ(task, tgid);
 	if (cfg.lifecycle)
 		emit_exit(task, tgid);
 	untrack(tgid);
@@ -1008,6 +1074,6 @@ int BPF_PROG(handle_cgroup_attach, struct cgroup *dst_cgrp, const char *path, st
 	proc = bpf_map_lookup_elem(&tracked, &tgid);
 	if (proc && !(proc->flags & WT_TRACK_CGROUP))
 		return 0; /* a pid registration's: it keeps it */
-	join_cgroup(tgid, task, dst_cgrp, proc);
+	join_cgroup(tgid, task, dst_cgrp, proc, 0);
 	return 0;
 }

@@ -13,9 +13,11 @@ public sealed class KernelLossTests
         const int threads = 2, lines = 400;
         var metricsPort = FreePort.Get();
         using var writer = WriterProcess.StartHeld("-t", $"{threads}", "-n", $"{lines}");
+        // The tracer stops as soon as every process it traces has exited: a held writer, never released, keeps it up.
+        using var keepUp = WriterProcess.StartHeld("-n", "1");
         // The tracer's test hook: every per-thread storage request of --capture-at exit fails.
         await using var tracer = TracerProcess.Start(Repository.Tracer,
-            ["-i", "3600", "-p", $"{writer.Pid}", "-f", "1", "--capture-at", "exit",
+            ["-p", $"{keepUp.Pid}", "-p", $"{writer.Pid}", "-f", "1", "--capture-at", "exit",
              "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1"],
             new Dictionary<string, string> { ["WRITE_TRACER_TEST_FAIL_PENDING"] = "1" });
         await tracer.WaitUntilTracingAsync();

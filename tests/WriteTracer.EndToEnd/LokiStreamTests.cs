@@ -57,7 +57,9 @@ public sealed class LokiStreamTests
         loki.RefuseStructuredMetadata = true;
         var metricsPort = FreePort.Get();
         using var writer = WriterProcess.StartHeld("-n", $"{lines}", "-p", "200");
-        await using var tracer = TracerProcess.Start("-i", "3600", "-p", $"{writer.Pid}", "-f", "1", "-q", "-l", loki.PushUrl,
+        // The tracer stops as soon as every process it traces has exited: a held writer, never released, keeps it up.
+        using var keepUp = WriterProcess.StartHeld("-n", "1");
+        await using var tracer = TracerProcess.Start("-p", $"{keepUp.Pid}", "-p", $"{writer.Pid}", "-f", "1", "-q", "-l", loki.PushUrl,
             "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1");
         await tracer.WaitUntilTracingAsync();
 

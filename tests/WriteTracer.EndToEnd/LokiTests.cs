@@ -26,8 +26,9 @@ public sealed class LokiTests
 
         using var first = WriterProcess.StartHeld("-t", "2", "-n", "1500");
         using var second = WriterProcess.StartHeld("-n", "1000");
-        // -i 3600: the tracer stops at the reconciliation after its writers exit; these tests need it up.
-        await using var tracer = TracerProcess.Start("-i", "3600", "-p", $"{first.Pid}", "-p", $"{second.Pid}", "-f", "1",
+        // The tracer stops as soon as every process it traces has exited: a held writer, never released, keeps it up.
+        using var keepUp = WriterProcess.StartHeld("-n", "1");
+        await using var tracer = TracerProcess.Start("-p", $"{keepUp.Pid}", "-p", $"{first.Pid}", "-p", $"{second.Pid}", "-f", "1",
             "-l", url, "--loki-tenant", "team-a", "--loki-label", "env=test", "--loki-label", "region=eu_1",
             "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1");
         await tracer.WaitUntilTracingAsync();
@@ -94,8 +95,9 @@ public sealed class LokiTests
         // nothing is left to wait in the queue.
         using var first = WriterProcess.StartHeld("-n", $"{burst}", "-p", "100");
         using var second = WriterProcess.StartHeld("-n", $"{later}");
-        // -i 3600: the tracer stops at the reconciliation after its writers exit; these tests need it up.
-        await using var tracer = TracerProcess.Start("-i", "3600", "-p", $"{first.Pid}", "-p", $"{second.Pid}", "-f", "1",
+        // The tracer stops as soon as every process it traces has exited: a held writer, never released, keeps it up.
+        using var keepUp = WriterProcess.StartHeld("-n", "1");
+        await using var tracer = TracerProcess.Start("-p", $"{keepUp.Pid}", "-p", $"{first.Pid}", "-p", $"{second.Pid}", "-f", "1",
             "-l", loki.PushUrl, "--loki-queue-events", "1000", "-o", directory.Path,
             "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1");
         await tracer.WaitUntilTracingAsync();
@@ -146,8 +148,9 @@ public sealed class LokiTests
         var metricsPort = FreePort.Get();
 
         using var writer = WriterProcess.StartHeld("-n", $"{writes}");
-        // -i 3600: the tracer stops at the reconciliation after its writers exit; these tests need it up.
-        await using var tracer = TracerProcess.Start("-i", "3600", "-p", $"{writer.Pid}", "-f", "1", "-q",
+        // The tracer stops as soon as every process it traces has exited: a held writer, never released, keeps it up.
+        using var keepUp = WriterProcess.StartHeld("-n", "1");
+        await using var tracer = TracerProcess.Start("-p", $"{keepUp.Pid}", "-p", $"{writer.Pid}", "-f", "1", "-q",
             "-l", loki.PushUrl, "--loki-queue-events", "200",
             "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1");
         await tracer.WaitUntilTracingAsync();

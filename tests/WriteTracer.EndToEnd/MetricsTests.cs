@@ -24,9 +24,10 @@ public sealed class MetricsTests
         using var file = new TempFile();
         await using var loki = await LokiReceiver.StartAsync();
         using var writer = WriterProcess.StartHeld("-t", $"{threads}", "-n", $"{lines}", "-c", "1");
-        // A long tracking interval: the tracer stops once its only process has exited, which
-        // it notices at a reconciliation; Prometheus must still find it up after the writer is done.
-        await using var tracer = TracerProcess.Start("-p", $"{writer.Pid}", "-i", "3600", "-o", file.Path, "-l", loki.PushUrl,
+        // The tracer stops as soon as every process it traces has exited; Prometheus must still find it
+        // up after the writer is done: a held writer, never released, keeps it up.
+        using var keepUp = WriterProcess.StartHeld("-n", "1");
+        await using var tracer = TracerProcess.Start("-p", $"{writer.Pid}", "-p", $"{keepUp.Pid}", "-o", file.Path, "-l", loki.PushUrl,
             "--metrics-port", $"{metricsPort}", "--metrics-address", "127.0.0.1");
         await tracer.WaitUntilTracingAsync();
         await using var proxy = await ScrapeProxy.StartAsync(metricsPort, accept);
@@ -39,7 +40,8 @@ public sealed class MetricsTests
         await tracer.WaitForEventsAsync(_ => true, events, Timeout);
         await loki.WaitForEntriesAsync(events, Timeout);
 
-        var page = await MetricsPage.ScrapeAsync(metricsPort);
+        // Once the kernel's report of the writer's exit has unregistered it (the held writer stays).
+        var page = await MetricsPage.WaitForAsync(metricsPort, p => p["write_tracer_registered_processes"] == 1, Timeout);
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", page.ContentType?.ToString());
         Assert.Equal(events, page["write_tracer_write_calls_total"]);
         Assert.Equal(events, page["write_tracer_syscalls_total{syscall=\"write\"}"]);
@@ -48,7 +50,6 @@ public sealed class MetricsTests
         Assert.Equal(tracer.Events.Sum(e => e.GetProperty("count").GetInt64()), page["write_tracer_write_bytes_total"]);
         Assert.Equal(0, page["write_tracer_events_dropped_total{stage=\"kernel\"}"]);
         Assert.Equal(0, page["write_tracer_events_dropped_total{stage=\"stdout\"}"]);
-        Assert.Equal(1, page["write_tracer_registered_processes"]);
         Assert.Equal(Process.GetProcessById(tracer.Pid).StartTime.ToUniversalTime(),
             DateTime.UnixEpoch.AddSeconds(page["process_start_time_seconds"]), TimeSpan.FromSeconds(1));
 

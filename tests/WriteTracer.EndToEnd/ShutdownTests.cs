@@ -50,7 +50,9 @@ public sealed partial class ShutdownTests
         await using var loki = await LokiReceiver.StartAsync();
         loki.ResponseDelay = TimeSpan.FromHours(1);
         using var writer = WriterProcess.StartHeld("-n", $"{lines}", "-f", "1");
-        await using var tracer = TracerProcess.Start("-i", "3600", "-p", $"{writer.Pid}", "-f", "1", "-q", "-l", loki.PushUrl,
+        // The tracer stops as soon as every process it traces has exited: a held writer, never released, keeps it up.
+        using var keepUp = WriterProcess.StartHeld("-n", "1");
+        await using var tracer = TracerProcess.Start("-p", $"{keepUp.Pid}", "-p", $"{writer.Pid}", "-f", "1", "-q", "-l", loki.PushUrl,
             "--metrics-port", "0", "--shutdown-timeout", "600");
         await tracer.WaitUntilTracingAsync();
         writer.Release();

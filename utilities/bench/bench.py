@@ -10,7 +10,7 @@ strace and bpftrace are left out, and the report adds the new/old ratios of the 
 
 `bench.py --render results-….json` prints the report of a saved run again.
 Environment: BENCH_RUNS (repetitions, default 5), BENCH_QUICK=1 (smaller workloads, one
-repetition, a shorter pipeline benchmark), BENCH_ONLY=w1,w1v,w2,w3,fork,untracked,getppid,pipeline,
+repetition, a shorter pipeline benchmark), BENCH_ONLY=w1,w1v,w2,w3,fork,untracked,getppid,registry,pipeline,
 BENCH_AGAINST=REF, BENCH_ARGS / BENCH_AGAINST_ARGS (extra write-tracer options for the working
 tree's / the ref's binary, e.g. BENCH_AGAINST=HEAD BENCH_ARGS="--attach raw" compares two hooks)."""
 
@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 
 import against
 import pipeline
+import registry
 import report
 from accounting import Summary, account
 from harness import (BenchError, Bpftrace, HeldWriter, Strace, WriteTracer, count_occurrences,
@@ -51,6 +52,9 @@ HOOKS = ("tracepoint", "raw", "fentry")  # each measured beside the binary's def
 RESOLVE_FDS = ("--resolve-fds",)  # fd_path on every event: the kernel's identity read, then a cache hit per event
 SYSCALLS_ALL = ("--syscalls", "all")  # the whole write family: five tracepoints instead of one
 W1V_IOVECS = 4  # W1's 64 bytes as one writev(2) of this many buffers
+REGISTRY_SIZES = (1_000, 4_000, 16_000)  # sleeping children under the registered root
+REGISTRY_WINDOW_S = 15  # the idle window whose CPU is measured (5 s with BENCH_QUICK)
+REGISTRY_TITLE = "Registry: N sleeping children under one root, registered through the REST API"
 
 
 @dataclass(frozen=True)
@@ -262,6 +266,33 @@ class Bench:
                 *self.other_hooks("wt-other", other),
                 *self.comparisons([Setup("bpftrace-other", "bpftrace one-liner on sys_enter_write filtering another pid")])]
 
+    def registry_setups(self) -> list[Setup]:
+        """Each binary at its default tracking interval (the targets), and walking /proc every second."""
+        return [*self.write_tracer("wt-registry", "write-tracer --rest-port, default --tracking-interval"),
+                *self.write_tracer("wt-registry", "write-tracer --rest-port -i 1 (a /proc walk every second)", ("-i", "1"))]
+
+    def run_registry(self, rep: int) -> None:
+        """One tree per size, shared by every setup of the repetition (spawning 16,000 takes a while)."""
+        window = REGISTRY_WINDOW_S / (3 if self.quick else 1)
+        for children in REGISTRY_SIZES:
+            tree = registry.SleeperTree(children)
+            try:
+                setups = self.registry_setups()
+                for setup in setups if rep % 2 == 0 else reversed(setups):
+                    record = {"rep": rep, "scenario": "registry", "title": REGISTRY_TITLE, "setup": setup.key,
+                              "label": self.label(setup), "variant": setup.label, "data_writes": children,
+                              "traced_writes": 0, "processes": children + 1, "candidate": setup.candidate}
+                    candidate = self.candidates[setup.candidate]
+                    try:
+                        record.update(registry.measure(candidate.binary, (*candidate.args, *setup.tracer_args), tree,
+                                                       free_port(), window))
+                    except BenchError as e:
+                        record["error"] = str(e)
+                    self.records.append(record)
+                    progress(record)
+            finally:
+                tree.kill()
+
     def run(self) -> None:
         plan = [("w1", self.w1, self.traced_setups("w1")), ("w1v", self.w1v, self.writev_setups()),
                 ("w2", self.w2, self.traced_setups("w2")), ("w3", self.w3, self.traced_setups("w3")),
@@ -277,6 +308,8 @@ class Bench:
                     record = self.measure(rep, scenario, scaled(workload, setup.divisor), setup)
                     self.records.append(record)
                     progress(record)
+            if "registry" in self.only:
+                self.run_registry(rep)
 
     def label(self, setup: Setup) -> str:
         if self.ab and setup.key.startswith("wt-"):
@@ -449,6 +482,11 @@ def progress(record: dict) -> None:
         print(f"{what} {record['na']}", flush=True)
         return
     parts = []
+    if "register_ms" in record:
+        parts.append(f"N={record['data_writes']:,}: POST {record['register_ms']:.0f} ms")
+    if "delete_ms" in record:
+        parts.append(f"DELETE {record['delete_ms']:.0f} ms, idle CPU {record['idle_cpu_pct']:.2f}%, "
+                     f"{record['rss_per_process_b']:.0f} B/process")
     if "ns_per_write" in record:
         parts.append(f"{record['ns_per_write']:8.0f} ns/{'call' if record['scenario'] == 'getppid' else 'write'}")
     if "data_events" in record:
@@ -505,7 +543,7 @@ def main() -> int:
     quick = os.environ.get("BENCH_QUICK") == "1"
     runs = int(os.environ.get("BENCH_RUNS") or (1 if quick else 5))
     against_ref = os.environ.get("BENCH_AGAINST", "").strip()
-    scenarios = {"w1", "w1v", "w2", "w3", "fork", "untracked", "getppid", "pipeline"}
+    scenarios = {"w1", "w1v", "w2", "w3", "fork", "untracked", "getppid", "registry", "pipeline"}
     # The pipeline benchmark is the working tree's user space alone: nothing to compare in an A/B run.
     default_only = scenarios - {"pipeline"} if against_ref else scenarios
     only = set(filter(None, os.environ.get("BENCH_ONLY", ",".join(default_only)).split(",")))

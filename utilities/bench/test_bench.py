@@ -12,6 +12,7 @@ import harness
 import pipeline
 from accounting import Summary, account
 from bench import Candidate, quiet_loop, scaled, threaded_loop
+import report
 from report import Group, ab_table, document, group_records, pipeline_rows
 
 SUMMARY = ("05:26:26.089 INF captured 2000001 writes (128000051 bytes); dropped: kernel 0, stdout 0; "
@@ -172,6 +173,53 @@ class ScenarioTests(unittest.TestCase):
         self.assertEqual(("-t", "2", "-q", "1000", "-s", "64", "-o", "/dev/null"), w3.args)
         self.assertEqual(2001, w3.traced_writes)  # and the writer's "writer done" line
         self.assertIs(w3, scaled(w3, 1))
+
+
+class RegistryTests(unittest.TestCase):
+    @staticmethod
+    def record(rep, children, variant, candidate=None, **figures):
+        label = variant + (f" [{candidate}]" if candidate else "")
+        return {"rep": rep, "scenario": "registry", "title": "Registry", "setup": "wt-registry", "label": label,
+                "variant": variant, "data_writes": children, "traced_writes": 0, "processes": children + 1,
+                "tracked": children + 1, "window_s": 15.0, **figures}
+
+    def test_each_size_has_its_medians_and_the_targets_of_the_default_interval(self):
+        fast = {"register_ms": 80, "delete_ms": 20, "idle_cpu_pct": 0.2, "rss_per_process_b": 900}
+        records = [self.record(0, 4000, "default", **fast),
+                   self.record(1, 4000, "default", **(fast | {"register_ms": 120, "idle_cpu_pct": 0.4})),
+                   self.record(2, 4000, "default", **(fast | {"register_ms": 90})),
+                   self.record(0, 16000, "default", **(fast | {"register_ms": 400, "idle_cpu_pct": 0.6})),
+                   self.record(0, 1000, "walking -i 1", **(fast | {"idle_cpu_pct": 4.0}))]
+        rows = {row.setup: row for row in report.registry_rows(group_records(records))}
+        self.assertEqual("POST 90 ms, DELETE 20 ms; idle CPU 0.20% of a core over 15 s; 900 B RSS per tracked process",
+                         rows["default, N = 4,000"].measured)
+        self.assertEqual("4,001/4,001 tracked", rows["default, N = 4,000"].captured)
+        self.assertEqual("POST ≤ 100 ms, DELETE ≤ 50 ms, CPU ≤ 0.5%, ≤ 2 KiB/process: met", rows["default, N = 4,000"].target)
+        # Beyond 4,000 processes only CPU and memory have targets (the CPU's keeps it flat in N).
+        self.assertEqual("CPU ≤ 0.5%, ≤ 2 KiB/process: **not met**", rows["default, N = 16,000"].target)
+        self.assertEqual("", rows["walking -i 1, N = 1,000"].target)
+
+    def test_a_failed_run_is_named_and_a_tree_not_wholly_tracked_shows(self):
+        fast = {"register_ms": 80, "delete_ms": 20, "idle_cpu_pct": 0.2, "rss_per_process_b": 900}
+        records = [self.record(0, 1000, "default", error="POST /pids answered 507"),
+                   self.record(0, 4000, "default", **(fast | {"tracked": 3999}))]
+        rows = {row.setup: row for row in report.registry_rows(group_records(records))}
+        self.assertEqual("failed — 1 run(s) failed: POST /pids answered 507", rows["default, N = 1,000"].measured)
+        self.assertEqual("3,999/4,001 tracked", rows["default, N = 4,000"].captured)
+
+    def test_registry_rows_are_in_the_document_and_stay_out_of_the_ab_table(self):
+        fast = {"register_ms": 80, "delete_ms": 20, "idle_cpu_pct": 0.2, "rss_per_process_b": 900}
+        records = [self.record(0, 4000, "default", "new", **fast),
+                   self.record(0, 4000, "default", "old", **(fast | {"register_ms": 600}))]
+        for r, candidate in zip(records, ("new", "old")):
+            r["candidate"] = candidate
+        saved = {"machine": MACHINE, "runs": 1, "quick": False, "records": records, "pipeline": None,
+                 "candidates": {"new": "working tree (abc)", "old": "main (def)"}}
+        text = document(saved)
+        self.assertIn("| default [new], N = 4,000 | POST 80 ms", text)
+        self.assertIn("| default [old], N = 4,000 | POST 600 ms", text)
+        self.assertEqual([], ab_table(records, saved["candidates"]))
+        self.assertNotIn("A/B:", text)
 
 
 class CandidateTests(unittest.TestCase):

@@ -100,9 +100,8 @@ int slurm_spank_task_post_fork(spank_t spank, int argc, char **argv)
 }
 
 /*
- * The tracer drops an exited process by itself within one tracking interval;
- * unregistering here makes that immediate and also untracks descendants the
- * task left running. Nothing depends on it, so it never fails the task.
+ * The tracer drops an exited process by itself as the kernel reports its exit;
+ * unregistering here also untracks descendants the task left running. Nothing depends on it, so it never fails the task.
  */
 int slurm_spank_task_exit(spank_t spank, int argc, char **argv)
 {

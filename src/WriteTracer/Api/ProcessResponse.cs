@@ -3,8 +3,8 @@ using WriteTracer.Tracking;
 namespace WriteTracer.Api;
 
 /// <summary>A registered process, as GET /pids and GET /pids/{pid} show it.</summary>
-/// <param name="ThreadCount">Threads of the process and its tracked descendants, as of the last count.</param>
-/// <param name="ProcessCount">Processes of the tree (the root included), as of the last count.</param>
+/// <param name="ThreadCount">Threads of the process and its tracked descendants.</param>
+/// <param name="ProcessCount">Processes of the tree (the root included).</param>
 internal sealed record ProcessResponse(int Pid, int ThreadCount, int ProcessCount, DateTime RegisteredAt)
 {
     public static ProcessResponse From(RootProcess root) =>

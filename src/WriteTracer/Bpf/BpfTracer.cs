@@ -42,6 +42,9 @@ internal sealed unsafe class BpfTracer : IDisposable
         var events = FindMap(obj, "events");
         EventsMapFd = Interop.Libbpf.MapFd(events);
         EventsRingBytes = (int)Interop.Libbpf.MapMaxEntries(events);
+        var changes = FindMap(obj, "changes");
+        ChangesMapFd = Interop.Libbpf.MapFd(changes);
+        ChangesRingBytes = (int)Interop.Libbpf.MapMaxEntries(changes);
         _countersFd = Interop.Libbpf.MapFd(FindMap(obj, "counters"));
         _possibleCpus = Interop.Libbpf.NumPossibleCpus();
     }
@@ -59,6 +62,11 @@ internal sealed unsafe class BpfTracer : IDisposable
 
     /// <summary>The size of the ring buffer's data area.</summary>
     public int EventsRingBytes { get; }
+
+    /// <summary>The ring of the kernel's reports of changes to the tracked set (struct tracking_change), for the registry's <see cref="RingBuffer"/>.</summary>
+    public int ChangesMapFd { get; }
+
+    public int ChangesRingBytes { get; }
 
     public bool IsAttached
     {
@@ -247,6 +255,7 @@ internal sealed unsafe class BpfTracer : IDisposable
             Syscalls = options.Syscalls.Aggregate(0u, (mask, syscall) => mask | 1u << (int)syscall),
             FailPending = options.FailPending ? 1u : 0u,
             Lifecycle = options.Lifecycle ? 1u : 0u,
+            FailChanges = options.FailChanges ? 1u : 0u,
         };
         Check(Interop.Libbpf.MapSetInitialValue(FindRodata(obj), &config, (nuint)sizeof(BpfConfig)),
             "configuring the BPF program");

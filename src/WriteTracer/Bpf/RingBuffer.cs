@@ -9,7 +9,7 @@ namespace WriteTracer.Bpf;
 /// kernel allows (its pages all count as resident): the reader joins the rare record that
 /// wraps around the end instead.
 /// </summary>
-internal sealed unsafe class RingBuffer : IDisposable
+internal sealed unsafe class RingBuffer : IRecordSource, IDisposable
 {
     private readonly int _mapFd;
     private readonly SafeMemoryMapHandle _consumerPage;
@@ -43,13 +43,22 @@ internal sealed unsafe class RingBuffer : IDisposable
     /// </summary>
     public int Poll(int timeoutMs, IRecordConsumer consumer)
     {
+        Wait(timeoutMs);
+        return Consume(consumer);
+    }
+
+    /// <summary>Returns once a record is available, or after timeoutMs (or a signal) without one.</summary>
+    public void Wait(int timeoutMs)
+    {
         if (!_reader.HasData && !Interop.Libc.WaitReadable(_mapFd, timeoutMs, out var error) &&
             error != 0 && error != Interop.Libc.EINTR)
         {
             throw BpfException.From("polling the ring buffer", error);
         }
-        return _reader.Consume(consumer);
     }
+
+    /// <summary>Hands what is available to consumer, without waiting; returns the records consumed. One consumer at a time.</summary>
+    public int Consume(IRecordConsumer consumer) => _reader.Consume(consumer);
 
     public void Dispose()
     {

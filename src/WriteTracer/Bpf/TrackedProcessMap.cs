@@ -50,28 +50,42 @@ internal sealed unsafe class TrackedProcessMap(int mapFd, TrackedGeneration? gen
         return found;
     }
 
+    /// <summary>
+    /// Every entry, read a thousand at a time (BPF_MAP_LOOKUP_BATCH: a syscall per thousand, not
+    /// two per entry). The kernel reads the map bucket by bucket, so entries added or removed
+    /// meanwhile may or may not be in it, and none is read twice.
+    /// </summary>
     public IReadOnlyList<(int Pid, int RootPid)> Snapshot()
     {
+        const int Chunk = 1024;
         var entries = new List<(int, int)>();
-        uint key = 0, next;
+        var keys = new uint[Chunk];
+        var values = new TrackedProcess[Chunk];
+        uint position = 0, next = 0;
         var first = true;
-        // The map changes under us (forks, exits): a key deleted mid-walk makes the
-        // kernel restart from the first key, which at worst repeats entries.
-        var seen = new HashSet<uint>();
-        while (Interop.Libbpf.MapGetNextKey(mapFd, first ? null : &key, &next) == 0)
+        while (true)
         {
+            var count = (uint)Chunk;
+            int result;
+            fixed (uint* k = keys)
+            fixed (TrackedProcess* v = values)
+            {
+                result = Interop.Libbpf.MapLookupBatch(mapFd, first ? null : &position, &next, k, v, &count, null);
+            }
+            if (result < 0 && result != -Interop.Libc.ENOENT)
+            {
+                throw BpfException.From("reading the tracked map", -result);
+            }
+            for (var i = 0; i < count; i++)
+            {
+                entries.Add(((int)keys[i], (int)values[i].RootPid));
+            }
+            if (result == -Interop.Libc.ENOENT)
+            {
+                return entries;
+            }
             first = false;
-            key = next;
-            if (!seen.Add(next))
-            {
-                continue;
-            }
-            TrackedProcess value;
-            if (Interop.Libbpf.MapLookupElem(mapFd, &next, &value) == 0)
-            {
-                entries.Add(((int)next, (int)value.RootPid));
-            }
+            position = next;
         }
-        return entries;
     }
 }

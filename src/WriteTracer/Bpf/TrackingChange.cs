@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace WriteTracer.Bpf;
@@ -17,4 +18,13 @@ internal struct TrackingChange
     public uint ParentPid;
     public uint RootPid;
     public uint Flags;
+
+    public static int Size => Unsafe.SizeOf<TrackingChange>();
+
+    /// <summary>The change a record holds; false when it is too short to be one.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> record, out TrackingChange change)
+    {
+        change = default;
+        return record.Length >= Size && MemoryMarshal.TryRead(record, out change);
+    }
 }

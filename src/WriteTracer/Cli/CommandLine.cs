@@ -56,7 +56,8 @@ internal sealed class CommandLine
         "SECONDS", Defaults.ShutdownTimeoutSeconds, 0, 86400, "a number of seconds from 0 to 86400");
 
     private readonly Option<double> _interval = DefaultedOption("--tracking-interval", "-i",
-        "Seconds between reconciliations of the tracked processes with /proc", "SECONDS", Defaults.TrackingIntervalSeconds, ParseInterval);
+        "Seconds between safety-net walks of /proc that check the tracked processes against the kernel's map; the kernel reports every fork, exit and thread as it happens, so a walk only repairs what went unreported",
+        "SECONDS", Defaults.TrackingIntervalSeconds, ParseInterval);
 
     private readonly Option<int> _metricsPort = IntOption("--metrics-port", null, "Port of the Prometheus /metrics endpoint; 0 disables it", "PORT",
         Defaults.MetricsPort, 0, 65535, "a port from 0 to 65535");

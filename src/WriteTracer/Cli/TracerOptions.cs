@@ -109,7 +109,7 @@ internal sealed record TracerOptions
     {
         public const int MaxRecordsPerFile = 50000;
         public const int MaxBackups = 50;
-        public const double TrackingIntervalSeconds = 5;
+        public const double TrackingIntervalSeconds = 60;
         public const int MetricsPort = 2112;
         public static readonly System.Net.IPAddress MetricsAddress = System.Net.IPAddress.Any;
         public const int RestPort = 0;

@@ -22,7 +22,9 @@ internal sealed class TracerHost
     private readonly CancellationTokenSource _stop = new();
     /// <summary>A signal while stopping: end the wait for the sinks at once.</summary>
     private readonly CancellationTokenSource _stopNow = new();
-    private volatile bool _readerFailed;
+    /// <summary>Set when a registration comes or goes (see <see cref="RegistryChanged"/>).</summary>
+    private readonly SemaphoreSlim _registryChanged = new(0);
+    private volatile bool _threadFailed;
     private volatile bool _stopping;
     /// <summary>The command launched after --, while it may still run; signals are passed on to it.</summary>
     private volatile CommandLauncher? _launched;
@@ -47,10 +49,13 @@ internal sealed class TracerHost
         var reader = new EventReader(ring, pipeline, clock, () => bpf.IsAttached);
         var registry = _options.StateFile is null ? null : new RegistryFile(_options.StateFile);
         var tracing = new TracingDemand(attach => { if (attach) bpf.Attach(); else bpf.Detach(); });
-        var pids = new PidManager(bpf.Tracked, proc, Environment.ProcessId, tracing.Register(),
-            rootsChanged: registry is null ? null : registry.Save, cgroups: cgroupNames);
-        var cgroups = new CgroupRegistry(CgroupHierarchy.FromMountInfo(), bpf.Tracked, bpf.TrackedCgroups, cgroupNames, proc,
-            Environment.ProcessId, tracing.Register(), cgroupsChanged: registry is null ? null : registry.SaveCgroups);
+        var members = new TrackedSet(bpf.Tracked, proc);
+        var pids = new PidManager(members, proc, Environment.ProcessId, tracing.Register(),
+            rootsChanged: roots => { registry?.Save(roots); RegistryChanged(); }, cgroups: cgroupNames);
+        var cgroups = new CgroupRegistry(CgroupHierarchy.FromMountInfo(), members, bpf.TrackedCgroups, cgroupNames, proc,
+            Environment.ProcessId, tracing.Register(), cgroupsChanged: registered => { registry?.SaveCgroups(registered); RegistryChanged(); });
+        using var changesRing = new RingBuffer(bpf.ChangesMapFd, bpf.ChangesRingBytes);
+        var feed = new ChangeFeed(changesRing, members, pids, cgroups, () => bpf.ReadCounter(BpfCounter.LifecycleFull), _options.TrackingInterval);
         if (registry is not null)
         {
             var saved = registry.Load();
@@ -97,8 +102,12 @@ internal sealed class TracerHost
         using var sigquit = launched is null ? null : PosixSignalRegistration.Create(PosixSignal.SIGQUIT, OnSignal);
         _launched = launched;
         fanOut.Start();
+        // The kernel's reports about what start-up registered wait in their ring until now.
+        var stopFeed = new CancellationTokenSource();
+        var feedThread = new Thread(() => RunThread("registry", () => feed.Run(stopFeed.Token))) { Name = "registry", IsBackground = true };
+        feedThread.Start();
         var stopReader = new CancellationTokenSource();
-        var readerThread = new Thread(() => RunReader(reader, stopReader.Token)) { Name = "ring-reader", IsBackground = true };
+        var readerThread = new Thread(() => RunThread("event reader", () => reader.Run(stopReader.Token))) { Name = "ring-reader", IsBackground = true };
         readerThread.Start();
         api?.MarkReady();
         launched?.Release();
@@ -116,6 +125,8 @@ internal sealed class TracerHost
         bpf.Detach();
         stopReader.Cancel();
         readerThread.Join();
+        stopFeed.Cancel();
+        feedThread.Join();
         _stopping = true;
         fanOut.Complete(_options.ShutdownTimeout, _stopNow.Token);
         Log.Information("{Summary}", RunSummary.Format(pipeline, bpf.ReadCounter, sinks, _options.Lifecycle));
@@ -123,29 +134,39 @@ internal sealed class TracerHost
         {
             sink.Dispose();
         }
-        return _readerFailed ? 1 : exitCode;
+        return _threadFailed ? 1 : exitCode;
     }
 
-    private void RunReader(EventReader reader, CancellationToken stop)
+    /// <summary>Runs one of the tracer's threads; its failure stops the tracer (exit code 1).</summary>
+    private void RunThread(string name, Action run)
     {
         try
         {
-            reader.Run(stop);
+            run();
         }
         catch (Exception e)
         {
-            Log.Error(e, "the event reader failed; stopping");
-            _readerFailed = true;
+            Log.Error(e, "the {Thread} failed; stopping", name);
+            _threadFailed = true;
             _stop.Cancel();
         }
     }
 
+    /// <summary>A registration came or went: the supervisor looks whether anything is left to trace.</summary>
+    private void RegistryChanged()
+    {
+        if (_registryChanged.CurrentCount == 0)
+        {
+            _registryChanged.Release();
+        }
+    }
+
     /// <summary>
-    /// Reconciles every tracking interval until a signal, a closed stdout, the launched
-    /// command's exit, or — when nothing can register new processes — the exit of every
-    /// traced process (as strace -p ends with its process). With a command, signals go to
-    /// it (<see cref="OnSignal"/>) and only its exit ends tracing: when the tracer must
-    /// stop on its own, it stops the command and traces on until the command is gone.
+    /// Traces until a signal, a closed stdout, the launched command's exit, or — when nothing
+    /// can register new processes — the exit of every traced process (as strace -p ends with its
+    /// process), which the registry learns from the kernel as it happens. With a command, signals
+    /// go to it (<see cref="OnSignal"/>) and only its exit ends tracing: when the tracer must stop
+    /// on its own, it stops the command and traces on until the command is gone.
     /// </summary>
     private async Task<int> SuperviseAsync(PidManager pids, CgroupRegistry cgroups, CommandLauncher? launched)
     {
@@ -154,23 +175,18 @@ internal sealed class TracerHost
         var stopTracking = launched is null ? _stop.Token : CancellationToken.None;
         while (!stopTracking.IsCancellationRequested)
         {
-            var tick = Task.Delay(_options.TrackingInterval, stopTracking);
-            var finished = await Task.WhenAny(commandExit, tick);
+            if (pids.RootCount == 0 && cgroups.Count == 0 && launched is null && !_options.AcceptsRegistrations)
+            {
+                Log.Information("every traced process has exited; stopping");
+                return 0;
+            }
+            var changed = _registryChanged.WaitAsync(stopTracking);
+            var finished = await Task.WhenAny(commandExit, changed);
             if (finished == commandExit && launched is not null)
             {
                 _launched = null;
                 Log.Information("{Command} exited with code {Code}", _options.Command[0], launched.Process.ExitCode);
                 return launched.Process.ExitCode;
-            }
-            if (!stopTracking.IsCancellationRequested)
-            {
-                pids.Reconcile();
-                cgroups.Reconcile();
-                if (pids.RootCount == 0 && cgroups.Count == 0 && launched is null && !_options.AcceptsRegistrations)
-                {
-                    Log.Information("every traced process has exited; stopping");
-                    return 0;
-                }
             }
         }
         return 0;
@@ -191,7 +207,8 @@ internal sealed class TracerHost
                 CaptureAt: _options.CaptureAt,
                 ResolveFds: _options.ResolveFds,
                 Lifecycle: _options.Lifecycle,
-                FailPending: Environment.GetEnvironmentVariable(BpfOptions.FailPendingVariable) == "1"));
+                FailPending: Environment.GetEnvironmentVariable(BpfOptions.FailPendingVariable) == "1",
+                FailChanges: Environment.GetEnvironmentVariable(BpfOptions.FailChangesVariable) == "1"));
         }
         catch (BpfException e)
         {

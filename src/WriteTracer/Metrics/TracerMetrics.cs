@@ -66,9 +66,9 @@ internal sealed class TracerMetrics
         _registeredCgroups = metrics.CreateGauge("write_tracer_registered_cgroups",
             "cgroups registered to be traced (each with every process in it or below it)");
         _trackedProcesses = metrics.CreateGauge("write_tracer_tracked_processes",
-            "Processes traced: the registered ones and their descendants, as of the last reconciliation");
+            "Processes traced: the registered ones and their descendants, and the members of registered cgroups, kept as the kernel reports forks and exits");
         _trackedThreads = metrics.CreateGauge("write_tracer_tracked_threads",
-            "Threads of the traced processes, as of the last reconciliation");
+            "Threads of the traced processes, kept as the kernel reports thread starts and exits");
         _writeCalls = metrics.CreateCounter("write_tracer_write_calls_total",
             "Calls of the write family captured (every syscall --syscalls traces): events received from the kernel " +
             "(calls it could not queue are counted as dropped, stage kernel)");

@@ -63,8 +63,13 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "bpf_map_delete_elem")]
         internal static partial int MapDeleteElem(int fd, void* key);
 
-        [LibraryImport(Library, EntryPoint = "bpf_map_get_next_key")]
-        internal static partial int MapGetNextKey(int fd, void* key, void* nextKey);
+        /// <summary>
+        /// Up to *count entries from the position inBatch names (null: the start), and the position
+        /// after them in outBatch; *count becomes the entries read. -ENOENT once the end is reached
+        /// (with the last entries).
+        /// </summary>
+        [LibraryImport(Library, EntryPoint = "bpf_map_lookup_batch")]
+        internal static partial int MapLookupBatch(int fd, void* inBatch, void* outBatch, void* keys, void* values, uint* count, void* options);
 
         [LibraryImport(Library, EntryPoint = "btf__load_vmlinux_btf", SetLastError = true)]
         internal static partial SafeBtfHandle BtfLoadVmlinux();

@@ -7,12 +7,13 @@ namespace WriteTracer.Tracking;
 /// The registry of traced cgroups, kept in step with the kernel. Registering puts the
 /// cgroup in the tracked_cgroups map, whose hooks then track every process that forks
 /// inside it or is moved into it (and untrack those moved out), and adds the processes
-/// already in its subtree to the tracked map. Every tracking interval reconciles: a
-/// cgroup removed is unregistered, dead members are dropped, members missed are added
-/// and counts updated. Processes a pid registration traces keep it (the first made).
-/// cgroupsChanged sees the registered cgroups after every change (the state file).
+/// already in its subtree to the tracked map; the kernel reports each of those changes, which
+/// keep the counts (<see cref="TrackedSet"/>). In a walk (<see cref="Reconcile"/>) a cgroup
+/// removed is unregistered and members missed are added. Processes a pid registration traces
+/// keep it (the first made). cgroupsChanged sees the registered cgroups after every change
+/// (the state file).
 /// </summary>
-internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map, ICgroupMap cgroups, CgroupNames names,
+internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, TrackedSet members, ICgroupMap cgroups, CgroupNames names,
     ProcFs proc, int selfPid, Action<bool> setTracing, TimeProvider? time = null,
     Action<IReadOnlyList<RegisteredCgroup>>? cgroupsChanged = null)
 {
@@ -21,7 +22,6 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
         "this host has no cgroup v2 hierarchy (no cgroup2 mount in /proc/self/mountinfo): cgroups can be traced on cgroup v2 (unified or hybrid) hosts only";
 
     private readonly Dictionary<ulong, RegisteredCgroup> _cgroups = [];
-    private readonly Lock _lock = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>The names events show for the registrations' ids.</summary>
@@ -29,7 +29,7 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
 
     public int Count
     {
-        get { lock (_lock) return _cgroups.Count; }
+        get { lock (members.Lock) return _cgroups.Count; }
     }
 
     /// <summary>
@@ -88,9 +88,9 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
         {
             return new(CgroupRegistrationStatus.Forbidden, path, Reason: refusal);
         }
-        lock (_lock)
+        lock (members.Lock)
         {
-            // Removed (and maybe created again: a restarted service) since the last reconciliation: that registration goes now.
+            // Removed (and maybe created again: a restarted service) since the last walk: that registration goes now.
             foreach (var removed in _cgroups.Values.Where(c => c.Covers(cgroup) && !Exists(c)).ToList())
             {
                 DropRemoved(removed);
@@ -106,16 +106,16 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
             var registration = new RegisteredCgroup(cgroup, id, names.Allocate(cgroup.Name), registrant, registeredAt ?? _time.GetUtcNow());
             // Hooks first, so whatever forks inside or moves in from now on is tracked in the kernel.
             setTracing(true);
+            registration.Members = members.Open(registration.Registration);
             if (cgroups.TryAdd(id, registration.Registration, registrant.Administrator ? 0 : TrackedProcess.UnprivilegedFlag, (uint)Math.Max(registrant.Uid, 0))
-                != TrackedMapResult.Added || AddMembers(registration) == TrackedMapResult.Full)
+                != TrackedMapResult.Added || AddMembers(registration) == Adoption.Full)
             {
                 cgroups.Remove(id);
-                map.RemoveAll(registration.Registration);
+                members.Close(registration.Registration);
                 UpdateTracing();
                 return new(CgroupRegistrationStatus.MapFull, path);
             }
             _cgroups.Add(id, registration);
-            Recount();
             CgroupsChanged();
             return new(CgroupRegistrationStatus.Registered, path, registration);
         }
@@ -124,14 +124,13 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
     /// <summary>Unregisters the cgroup with this id and untracks its processes; null when none is registered.</summary>
     public RegisteredCgroup? Unregister(ulong id)
     {
-        lock (_lock)
+        lock (members.Lock)
         {
             if (!_cgroups.TryGetValue(id, out var registered))
             {
                 return null;
             }
             Remove(registered);
-            Recount();
             CgroupsChanged();
             return registered;
         }
@@ -144,7 +143,7 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
         {
             return null;
         }
-        lock (_lock)
+        lock (members.Lock)
         {
             return _cgroups.Values.FirstOrDefault(c => c.Name == cgroup.Name);
         }
@@ -152,7 +151,7 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
 
     public RegisteredCgroup? Find(ulong id)
     {
-        lock (_lock)
+        lock (members.Lock)
         {
             return _cgroups.GetValueOrDefault(id);
         }
@@ -160,37 +159,31 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
 
     public IReadOnlyList<RegisteredCgroup> Cgroups()
     {
-        lock (_lock)
+        lock (members.Lock)
         {
             return OrderedCgroups();
         }
     }
 
-    /// <summary>One tracking-interval pass (see the class summary).</summary>
+    /// <summary>
+    /// The cgroup registry's part of a walk (after <see cref="TrackedSet.Resync"/>): a cgroup
+    /// removed is unregistered, processes of the subtrees the kernel missed are added.
+    /// </summary>
     public void Reconcile()
     {
-        lock (_lock)
+        lock (members.Lock)
         {
             foreach (var registered in _cgroups.Values.Where(c => !Exists(c)).ToList())
             {
                 DropRemoved(registered);
             }
-            var live = _cgroups.Values.Select(c => c.Registration).ToHashSet();
-            foreach (var (pid, root) in map.Snapshot())
+            foreach (var registered in _cgroups.Values.ToList())
             {
-                if (CgroupNames.IsCgroupRegistration(root) && (!live.Contains(root) || !proc.IsAlive(pid, out _)))
-                {
-                    map.Remove(pid);
-                }
-            }
-            foreach (var registered in _cgroups.Values)
-            {
-                if (AddMembers(registered) == TrackedMapResult.Full)
+                if (AddMembers(registered) == Adoption.Full)
                 {
                     Log.Warning("the tracked-process map is full: some processes of cgroup {Cgroup} are not traced", registered.Name);
                 }
             }
-            Recount();
         }
     }
 
@@ -199,7 +192,7 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
     /// pass adds nothing: a process forked before its parent entered the map is listed by
     /// the next pass. A process traced already keeps its registration (the first made).
     /// </summary>
-    private TrackedMapResult AddMembers(RegisteredCgroup registered)
+    private Adoption AddMembers(RegisteredCgroup registered)
     {
         List<int> added;
         do
@@ -207,15 +200,15 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
             added = [];
             foreach (var pid in CgroupHierarchy.Processes(registered.Path))
             {
-                if (pid == selfPid || map.TryGetRoot(pid, out _) || !MayJoin(registered, pid))
+                if (pid == selfPid || members.TryGetRegistration(pid, out _) || !MayJoin(registered, pid))
                 {
                     continue;
                 }
-                switch (map.TryAdd(pid, registered.Registration, !registered.Registrant.Administrator))
+                switch (members.Adopt(pid, registered.Registration, !registered.Registrant.Administrator, out _))
                 {
-                    case TrackedMapResult.Full:
-                        return TrackedMapResult.Full;
-                    case TrackedMapResult.Added:
+                    case Adoption.Full:
+                        return Adoption.Full;
+                    case Adoption.Added:
                         added.Add(pid);
                         break;
                 }
@@ -226,16 +219,16 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
             var listed = CgroupHierarchy.Processes(registered.Path).ToHashSet();
             foreach (var pid in added.Where(p => !listed.Contains(p)))
             {
-                map.Remove(pid);
+                members.Untrack(pid);
             }
         }
         while (added.Count > 0);
-        return TrackedMapResult.Added;
+        return Adoption.Added;
     }
 
     /// <summary>The kernel's rule (may_join): a non-administrator's registration takes only what its registrant may trace.</summary>
     private bool MayJoin(RegisteredCgroup registered, int pid) =>
-        proc.IsAlive(pid, out _) && (registered.Registrant.Administrator || TracePermission.Allows(proc, registered.Registrant.Uid, pid));
+        registered.Registrant.Administrator || TracePermission.Allows(proc, registered.Registrant.Uid, pid);
 
     /// <summary>True while the registered cgroup's directory is still that cgroup (same id).</summary>
     private static bool Exists(RegisteredCgroup registered) =>
@@ -253,7 +246,7 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
         _cgroups.Remove(registered.Id);
         // The kernel first, so nothing joins while the members go.
         cgroups.Remove(registered.Id);
-        map.RemoveAll(registered.Registration);
+        members.Close(registered.Registration);
         // A registered cgroup above it takes over its processes.
         foreach (var covering in _cgroups.Values.Where(c => c.Covers(registered.Path)))
         {
@@ -268,20 +261,4 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, ITrackedMap map
 
     private List<RegisteredCgroup> OrderedCgroups() =>
         [.. _cgroups.Values.OrderBy(c => c.RegisteredAt).ThenBy(c => c.Name, StringComparer.Ordinal)];
-
-    private void Recount()
-    {
-        var perRegistration = _cgroups.Values.ToDictionary(c => c.Registration, _ => 0);
-        foreach (var (_, root) in map.Snapshot())
-        {
-            if (perRegistration.TryGetValue(root, out var count))
-            {
-                perRegistration[root] = count + 1;
-            }
-        }
-        foreach (var registered in _cgroups.Values)
-        {
-            registered.ProcessCount = perRegistration[registered.Registration];
-        }
-    }
 }

@@ -22,33 +22,6 @@ internal interface ITrackedMap
     IReadOnlyList<(int Pid, int RootPid)> Snapshot();
 }
 
-internal static class TrackedMapExtensions
-{
-    /// <summary>
-    /// Removes every entry of a root (a registered pid's tree, a cgroup registration's
-    /// members). A member forking meanwhile can add a child after the snapshot, so passes
-    /// repeat until none is left (reconciliation would catch a straggler too).
-    /// </summary>
-    public static void RemoveAll(this ITrackedMap map, int root)
-    {
-        for (var pass = 0; pass < 3; pass++)
-        {
-            var removed = 0;
-            foreach (var (pid, owner) in map.Snapshot())
-            {
-                if (owner == root && map.Remove(pid))
-                {
-                    removed++;
-                }
-            }
-            if (removed == 0)
-            {
-                return;
-            }
-        }
-    }
-}
-
 internal enum TrackedMapResult
 {
     Added,

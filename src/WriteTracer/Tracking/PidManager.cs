@@ -1,33 +1,32 @@
 using Serilog;
+using WriteTracer.Bpf;
 
 namespace WriteTracer.Tracking;
 
 /// <summary>
-/// The registry of traced process trees, kept in step with the kernel's tracked map.
-/// The kernel adds children at fork and removes processes at exit; this class adds
-/// roots and what they spawned before registration, removes trees on request, and
-/// every tracking interval reconciles: roots that exited or whose pid was reused
-/// are unregistered, dead entries removed, missed descendants added, counts updated.
+/// The registry of traced process trees. The kernel adds children at fork and removes processes
+/// at exit, and reports both (<see cref="TrackedSet"/> follows the reports, so counts stay
+/// exact without walking /proc); this class adds roots and what they spawned before
+/// registration, removes trees on request, unregisters a root when the kernel reports its exit
+/// (<see cref="OnRootUntracked"/>), and in a walk (<see cref="Reconcile"/>) unregisters roots
+/// that exited or whose pid was reused and adds descendants the kernel missed.
 /// rootsChanged sees the registered roots after every change (the state file).
 /// </summary>
-internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Action<bool> setTracing, TimeProvider? time = null,
+internal sealed class PidManager(TrackedSet members, ProcFs proc, int selfPid, Action<bool> setTracing, TimeProvider? time = null,
     Action<IReadOnlyList<RootProcess>>? rootsChanged = null, CgroupNames? cgroups = null)
 {
     private readonly Dictionary<int, RootProcess> _roots = [];
-    private readonly Lock _lock = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private int _trackedProcesses;
-    private int _trackedThreads;
 
-    /// <summary>Processes in the tracked map, as of the last count.</summary>
-    public int TrackedProcesses => Volatile.Read(ref _trackedProcesses);
+    /// <summary>Processes in the tracked map, pid and cgroup registrations alike.</summary>
+    public int TrackedProcesses => members.Processes;
 
-    /// <summary>Threads of the tracked processes, as of the last count.</summary>
-    public int TrackedThreads => Volatile.Read(ref _trackedThreads);
+    /// <summary>Threads of the tracked processes.</summary>
+    public int TrackedThreads => members.Threads;
 
     public int RootCount
     {
-        get { lock (_lock) return _roots.Count; }
+        get { lock (members.Lock) return _roots.Count; }
     }
 
     /// <summary>
@@ -49,7 +48,7 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         {
             return new(RegistrationStatus.Self, pid);
         }
-        lock (_lock)
+        lock (members.Lock)
         {
             if (_roots.TryGetValue(pid, out var registered))
             {
@@ -57,10 +56,10 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
                 {
                     return new(RegistrationStatus.AlreadyRegistered, pid, pid);
                 }
-                // Exited (and maybe reused) since the last reconciliation: the old registration goes now.
+                // Exited (and maybe reused) without its exit reported yet: the old registration goes now.
                 DropExited(registered);
             }
-            if (TryGetLiveOwner(pid, registering: 0, out var owner))
+            if (members.TryGetOwner(pid, out var owner))
             {
                 return Tracked(pid, owner);
             }
@@ -73,20 +72,13 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
                 return new(RegistrationStatus.Thread, pid, tgid);
             }
 
-            // Hooks first, so whatever the process forks from now on is inherited in the kernel.
-            setTracing(true);
-            var status = AddTree(pid, stat.StartTime, registrant);
+            var root = new RootProcess(pid, stat.StartTime, stat.Comm, _time.GetUtcNow(), registrant);
+            var status = Add(root);
             if (status != RegistrationStatus.Registered)
             {
-                // Everything under this pid goes, including children the kernel added at fork meanwhile.
-                map.RemoveAll(pid);
                 UpdateTracing();
-                return status == RegistrationStatus.AlreadyTracked && map.TryGetRoot(pid, out owner) ? Tracked(pid, owner) : new(status, pid);
+                return status == RegistrationStatus.AlreadyTracked && members.TryGetOwner(pid, out owner) ? Tracked(pid, owner) : new(status, pid);
             }
-
-            var root = new RootProcess(pid, stat.StartTime, stat.Comm, _time.GetUtcNow(), registrant);
-            _roots.Add(pid, root);
-            Recount();
             RootsChanged();
             return new(RegistrationStatus.Registered, pid, pid, root);
         }
@@ -99,7 +91,7 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
     /// </summary>
     public void Restore(IEnumerable<RootProcess> saved)
     {
-        lock (_lock)
+        lock (members.Lock)
         {
             foreach (var root in saved)
             {
@@ -108,7 +100,6 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
                     root.Pid, root.Comm, root.Registrant.Uid, outcome);
             }
             UpdateTracing();
-            Recount();
             RootsChanged();
         }
     }
@@ -127,29 +118,23 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
         {
             return "already registered";
         }
-        setTracing(true);
-        var status = AddTree(root.Pid, root.StartTime, root.Registrant);
-        if (status != RegistrationStatus.Registered)
-        {
-            map.RemoveAll(root.Pid);
-            return $"not restored: {new Registration(status, root.Pid).Describe()}";
-        }
-        _roots.Add(root.Pid, root);
-        return "restored with its descendants";
+        var status = Add(root);
+        return status == RegistrationStatus.Registered
+            ? "restored with its descendants"
+            : $"not restored: {new Registration(status, root.Pid).Describe()}";
     }
 
     /// <summary>Unregisters a root and untracks its whole tree; null when pid is not a registered root.</summary>
     public RootProcess? Unregister(int pid)
     {
-        lock (_lock)
+        lock (members.Lock)
         {
             if (!_roots.Remove(pid, out var root))
             {
                 return null;
             }
-            map.RemoveAll(pid);
+            members.Close(pid);
             UpdateTracing();
-            Recount();
             RootsChanged();
             return root;
         }
@@ -158,15 +143,15 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
     /// <summary>The registered root whose tree includes pid (pid itself for a root); null when pid is not tracked.</summary>
     public int? RootOf(int pid)
     {
-        lock (_lock)
+        lock (members.Lock)
         {
-            return _roots.ContainsKey(pid) ? pid : TryGetLiveOwner(pid, registering: 0, out var owner) ? owner : null;
+            return _roots.ContainsKey(pid) ? pid : members.TryGetOwner(pid, out var owner) ? owner : null;
         }
     }
 
     public RootProcess? Find(int pid)
     {
-        lock (_lock)
+        lock (members.Lock)
         {
             return _roots.GetValueOrDefault(pid);
         }
@@ -174,33 +159,52 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
 
     public IReadOnlyList<RootProcess> Roots()
     {
-        lock (_lock)
+        lock (members.Lock)
         {
             return OrderedRoots();
         }
     }
 
-    /// <summary>One tracking-interval pass (see the class summary).</summary>
+    /// <summary>
+    /// The kernel took a root's own process out of the map. A registration by an administrator
+    /// leaves the map only when its process exits; an unprivileged one's also at a
+    /// privilege-gaining exec, after which the process lives on, no longer traced, and stays
+    /// registered (as its descendants from before stay traced): /proc tells the two apart.
+    /// </summary>
+    public void OnRootUntracked(int pid, uint flags)
+    {
+        lock (members.Lock)
+        {
+            if (!_roots.TryGetValue(pid, out var root))
+            {
+                return;
+            }
+            if ((flags & TrackedProcess.UnprivilegedFlag) != 0 && proc.TryReadStat(pid, out var stat)
+                && !stat.IsZombie && !stat.IsExiting && stat.StartTime == root.StartTime)
+            {
+                return;
+            }
+            DropExited(root);
+            UpdateTracing();
+        }
+    }
+
+    /// <summary>
+    /// The pid registry's part of a walk (after <see cref="TrackedSet.Resync"/>): roots that exited
+    /// or whose pid was reused are unregistered, descendants the kernel missed are added.
+    /// </summary>
     public void Reconcile()
     {
-        lock (_lock)
+        lock (members.Lock)
         {
             foreach (var root in _roots.Values.ToList())
             {
-                if (!IsSameProcess(root))
+                if (_roots.ContainsKey(root.Pid) && !IsSameProcess(root))
                 {
                     DropExited(root);
                 }
             }
-            foreach (var (pid, rootPid) in map.Snapshot())
-            {
-                // Members of cgroup registrations are the cgroup registry's to reconcile.
-                if (!CgroupNames.IsCgroupRegistration(rootPid) && (!_roots.ContainsKey(rootPid) || !proc.IsAlive(pid, out _)))
-                {
-                    map.Remove(pid);
-                }
-            }
-            foreach (var root in _roots.Values)
+            foreach (var root in _roots.Values.ToList())
             {
                 if (AddDescendants(root.Pid, root.Registrant) == RegistrationStatus.MapFull)
                 {
@@ -208,7 +212,6 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
                 }
             }
             UpdateTracing();
-            Recount();
         }
     }
 
@@ -222,21 +225,45 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
 
     private void DropExited(RootProcess root)
     {
+        if (!_roots.Remove(root.Pid))
+        {
+            return;
+        }
         Log.Information("process {Pid} ({Comm}) exited; unregistered with its descendants", root.Pid, root.Comm);
-        _roots.Remove(root.Pid);
-        map.RemoveAll(root.Pid);
+        members.Close(root.Pid);
         RootsChanged();
+    }
+
+    /// <summary>
+    /// Registers root with its tree: hooks first, so that whatever it forks from now on is
+    /// inherited in the kernel, then the root, then its descendants. Anything short of
+    /// Registered leaves nothing behind.
+    /// </summary>
+    private RegistrationStatus Add(RootProcess root)
+    {
+        setTracing(true);
+        root.Members = members.Open(root.Pid);
+        var status = AddTree(root.Pid, root.StartTime, root.Registrant);
+        if (status != RegistrationStatus.Registered)
+        {
+            members.Close(root.Pid);
+            return status;
+        }
+        _roots.Add(root.Pid, root);
+        return status;
     }
 
     /// <summary>Adds the root, checks it is still the same process, then adds its descendants.</summary>
     private RegistrationStatus AddTree(int pid, ulong startTime, Registrant registrant)
     {
-        switch (map.TryAdd(pid, pid, !registrant.Administrator))
+        switch (members.Adopt(pid, pid, !registrant.Administrator, out _))
         {
-            case TrackedMapResult.Full:
+            case Adoption.Full:
                 return RegistrationStatus.MapFull;
-            case TrackedMapResult.AlreadyPresent:
+            case Adoption.Tracked:
                 return RegistrationStatus.AlreadyTracked;
+            case Adoption.Gone:
+                return RegistrationStatus.NotFound;
         }
         // The pid may have died and been reused between the first look and the map update.
         if (!proc.IsAlive(pid, out var now) || now.StartTime != startTime)
@@ -247,79 +274,51 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
     }
 
     /// <summary>
-    /// Walks the tree below root in /proc and adds what the map lacks. Repeated until a
-    /// walk adds nothing: a process forked before its parent entered the map is found
-    /// by the next walk. Other roots' subtrees and the tracer itself are left alone. Below
-    /// an unprivileged registration, a process its registrant may not trace (one the kernel
-    /// untracked at a privilege-gaining exec) is left alone with its subtree.
+    /// Walks the tree below root in /proc (each process's children files, read once) and adds
+    /// what the map lacks. One pass is enough: a process enters the map before its children are
+    /// listed, so a child forked before that is listed, and one forked after is the kernel's.
+    /// Other roots' subtrees and the tracer itself are left alone. Below an unprivileged
+    /// registration, a process its registrant may not trace (one the kernel untracked at a
+    /// privilege-gaining exec) is left alone with its subtree.
     /// </summary>
     private RegistrationStatus AddDescendants(int rootPid, Registrant registrant)
     {
-        bool addedAny;
-        do
+        var pending = new Stack<int>();
+        var children = new List<int>();
+        pending.Push(rootPid);
+        while (pending.TryPop(out var parent))
         {
-            addedAny = false;
-            var pending = new Stack<int>();
-            pending.Push(rootPid);
-            while (pending.TryPop(out var parent))
+            children.Clear();
+            proc.AddChildren(parent, members.ThreadsOf(parent), children);
+            foreach (var child in children)
             {
-                foreach (var child in proc.Children(parent))
+                if (child == selfPid || _roots.ContainsKey(child))
                 {
-                    if (child == selfPid || _roots.ContainsKey(child))
+                    continue;
+                }
+                if (members.TryGetRegistration(child, out var owner))
+                {
+                    if (owner == rootPid)
                     {
-                        continue;
+                        pending.Push(child);
                     }
-                    if (TryGetLiveOwner(child, rootPid, out var owner))
-                    {
-                        if (owner == rootPid)
-                        {
-                            pending.Push(child);
-                        }
-                        continue;
-                    }
-                    // A zombie stays listed by its parent until reaped, but the kernel already
-                    // dropped it from the map; re-adding it would outlive the pid's reuse.
-                    if (!proc.IsAlive(child, out _)
-                        || (!registrant.Administrator && !TracePermission.Allows(proc, registrant.Uid, child)))
-                    {
-                        continue;
-                    }
-                    switch (map.TryAdd(child, rootPid, !registrant.Administrator))
-                    {
-                        case TrackedMapResult.Full:
-                            return RegistrationStatus.MapFull;
-                        case TrackedMapResult.Added:
-                            addedAny = true;
-                            break;
-                    }
-                    pending.Push(child);
+                    continue;
+                }
+                if (!registrant.Administrator && !TracePermission.Allows(proc, registrant.Uid, child))
+                {
+                    continue;
+                }
+                switch (members.Adopt(child, rootPid, !registrant.Administrator, out _))
+                {
+                    case Adoption.Full:
+                        return RegistrationStatus.MapFull;
+                    case Adoption.Added:
+                        pending.Push(child);
+                        break;
                 }
             }
         }
-        while (addedAny);
         return RegistrationStatus.Registered;
-    }
-
-    /// <summary>
-    /// The root pid's map entry points to, when that root is registered (or is the one
-    /// being registered). An entry left behind by a removed tree (a child forked while
-    /// the tree was being removed) is stale: it is dropped here rather than reported
-    /// as belonging to a root that no longer exists.
-    /// </summary>
-    private bool TryGetLiveOwner(int pid, int registering, out int owner)
-    {
-        if (!map.TryGetRoot(pid, out owner))
-        {
-            return false;
-        }
-        // A cgroup registration's member is live while the cgroup registry keeps it.
-        if (owner == registering || _roots.ContainsKey(owner) || CgroupNames.IsCgroupRegistration(owner))
-        {
-            return true;
-        }
-        map.Remove(pid);
-        owner = 0;
-        return false;
     }
 
     private void UpdateTracing() => setTracing(_roots.Count > 0);
@@ -327,26 +326,4 @@ internal sealed class PidManager(ITrackedMap map, ProcFs proc, int selfPid, Acti
     private void RootsChanged() => rootsChanged?.Invoke(OrderedRoots());
 
     private List<RootProcess> OrderedRoots() => [.. _roots.Values.OrderBy(r => r.RegisteredAt).ThenBy(r => r.Pid)];
-
-    private void Recount()
-    {
-        var perRoot = _roots.Values.ToDictionary(r => r.Pid, _ => (Processes: 0, Threads: 0));
-        int processes = 0, threads = 0;
-        foreach (var (pid, rootPid) in map.Snapshot())
-        {
-            var count = proc.ThreadCount(pid);
-            processes++;
-            threads += count;
-            if (perRoot.TryGetValue(rootPid, out var totals))
-            {
-                perRoot[rootPid] = (totals.Processes + 1, totals.Threads + count);
-            }
-        }
-        foreach (var root in _roots.Values)
-        {
-            (root.ProcessCount, root.ThreadCount) = perRoot[root.Pid];
-        }
-        Volatile.Write(ref _trackedProcesses, processes);
-        Volatile.Write(ref _trackedThreads, threads);
-    }
 }

@@ -19,8 +19,11 @@ internal sealed class RegisteredCgroup(CgroupPath path, ulong id, int registrati
 
     public DateTimeOffset RegisteredAt => registeredAt;
 
-    /// <summary>Processes traced through this registration, as of the last count.</summary>
-    public int ProcessCount { get; internal set; }
+    /// <summary>Its share of the tracked set, once registered.</summary>
+    internal MemberCounts Members { get; set; } = new();
+
+    /// <summary>Processes traced through this registration.</summary>
+    public int ProcessCount => Members.Processes;
 
     /// <summary>True when other is this cgroup or lies below it.</summary>
     public bool Covers(CgroupPath other) =>

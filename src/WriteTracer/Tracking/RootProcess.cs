@@ -14,9 +14,12 @@ internal sealed class RootProcess(int pid, ulong startTime, string comm, DateTim
 
     public Registrant Registrant => registrant;
 
-    /// <summary>Processes of the tree in the tracked map (the root included), as of the last count.</summary>
-    public int ProcessCount { get; internal set; }
+    /// <summary>Its tree's share of the tracked set, once registered.</summary>
+    internal MemberCounts Members { get; set; } = new();
 
-    /// <summary>Threads of those processes, as of the last count.</summary>
-    public int ThreadCount { get; internal set; }
+    /// <summary>Processes of the tree in the tracked map (the root included).</summary>
+    public int ProcessCount => Members.Processes;
+
+    /// <summary>Threads of those processes.</summary>
+    public int ThreadCount => Members.Threads;
 }

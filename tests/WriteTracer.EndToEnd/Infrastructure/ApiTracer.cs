@@ -22,10 +22,13 @@ internal sealed class ApiTracer : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>Starts the tracer with --rest-port and the given arguments; returns once the API listens.</summary>
-    public static async Task<ApiTracer> StartAsync(params string[] args)
+    public static Task<ApiTracer> StartAsync(params string[] args) => StartAsync(new Dictionary<string, string>(), args);
+
+    /// <summary>The same, with these environment variables added to the test's.</summary>
+    public static async Task<ApiTracer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var port = FreePort.Get();
-        var tracer = TracerProcess.Start([.. args, "--rest-port", $"{port}"]);
+        var tracer = TracerProcess.Start(Repository.Tracer, [.. args, "--rest-port", $"{port}"], environment);
         try
         {
             await tracer.WaitUntilTracingAsync();

@@ -25,9 +25,8 @@ public sealed class RestApiLifecycleTests : IDisposable
 
     public RestApiLifecycleTests()
     {
-        var map = new FakeTrackedMap();
-        _pids = new PidManager(map, _proc.ProcFs, Environment.ProcessId, _ => { });
-        _cgroups = new CgroupRegistry(hierarchy: null, map, new FakeCgroupMap(), new CgroupNames(), _proc.ProcFs, Environment.ProcessId, _ => { });
+        var registries = new TestRegistries(_proc.ProcFs, Environment.ProcessId);
+        (_pids, _cgroups) = (registries.Pids, registries.Cgroups);
     }
 
     public void Dispose()
@@ -39,7 +38,7 @@ public sealed class RestApiLifecycleTests : IDisposable
     [Fact]
     public async Task Healthz_is_503_until_events_are_read_and_again_once_stopping()
     {
-        var port = FreePort.Get();
+        var port = FreePort();
         await using var api = await RestApi.StartAsync(new TracerOptions { RestPort = port }, _pids, _cgroups);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
@@ -125,7 +124,7 @@ public sealed class RestApiLifecycleTests : IDisposable
         },
     }) { BaseAddress = new Uri("http://localhost") };
 
-    private static int FreePort.Get()
+    private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -17,7 +17,7 @@ public class CommandLineTests
         Assert.Equal(50000, options.MaxRecordsPerFile);
         Assert.Equal(50, options.MaxBackups);
         Assert.Null(options.LokiEndpoint);
-        Assert.Equal(TimeSpan.FromSeconds(5), options.TrackingInterval);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.TrackingInterval);
         Assert.Equal(2112, options.MetricsPort);
         Assert.Equal(0, options.RestPort);
         Assert.False(options.NoStdout);

@@ -68,7 +68,7 @@ public partial class ExitCodeTests
     [Theory]
     [InlineData("--max-records-fileoutput", "50000")]
     [InlineData("--max-backups", "50")]
-    [InlineData("--tracking-interval", "5")]
+    [InlineData("--tracking-interval", "60")]
     [InlineData("--metrics-port", "2112")]
     [InlineData("--rest-port", "0")]
     [InlineData("--capture-bytes", "256")]

@@ -62,12 +62,42 @@ internal sealed class FakeProc : IDisposable
     /// <summary>The process exited but was not reaped yet.</summary>
     public void Zombie(int pid) => WriteStat(_processes[pid] = _processes[pid] with { State = 'Z' });
 
+    /// <summary>The process's main thread has begun to exit (PF_EXITING), before the kernel's exit hooks ran.</summary>
+    public void Exiting(int pid) => WriteStat(_processes[pid] = _processes[pid] with { Flags = ExitingFlags });
+
+    /// <summary>The process now has this many threads, ids pid, pid+1, …</summary>
+    public void SetThreads(int pid, int threads)
+    {
+        var process = _processes[pid];
+        for (var i = threads; i < process.Threads; i++)
+        {
+            Directory.Delete(TaskDirectory(pid, pid + i), recursive: true);
+        }
+        for (var i = process.Threads; i < threads; i++)
+        {
+            Directory.CreateDirectory(TaskDirectory(pid, pid + i));
+        }
+        WriteStat(_processes[pid] = process with { Threads = threads });
+        WriteChildren(pid);
+    }
+
     /// <summary>The pid now belongs to a new process (another start time), with no children.</summary>
     public void Reuse(int pid, ulong startTime, string comm = "reused")
     {
         Exit(pid);
         Add(pid, parent: 1, comm: comm, startTime: startTime);
     }
+
+    /// <summary>The process holds the socket with this inode as fd (a link to socket:[INODE], as the kernel shows it).</summary>
+    public void HoldSocket(int pid, int fd, ulong inode)
+    {
+        var fds = Path.Combine(ProcessDirectory(pid), "fd");
+        Directory.CreateDirectory(fds);
+        File.CreateSymbolicLink(Path.Combine(fds, fd.ToString(CultureInfo.InvariantCulture)), $"socket:[{inode}]");
+    }
+
+    /// <summary>/proc/loadavg naming lastPid as the pid the kernel handed out last.</summary>
+    public void LastPid(int lastPid) => File.WriteAllText(Path.Combine(Root, "loadavg"), $"0.00 0.01 0.05 1/80 {lastPid}\n");
 
     /// <summary>Replaces a process's stat file with arbitrary text.</summary>
     public void WriteRawStat(int pid, string text)
@@ -77,9 +107,12 @@ internal sealed class FakeProc : IDisposable
     }
 
     /// <summary>A stat line shaped like the kernel's (52 fields; field 22 is the start time).</summary>
-    public static string StatLine(int pid, string comm, char state, int parent, int threads, ulong startTime) =>
+    public static string StatLine(int pid, string comm, char state, int parent, int threads, ulong startTime, uint flags = DefaultFlags) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{pid} ({comm}) {state} {parent} {pid} {pid} 0 -1 4194304 99 0 1 0 0 0 0 0 20 0 {threads} 0 {startTime} {StatTail}\n");
+            $"{pid} ({comm}) {state} {parent} {pid} {pid} 0 -1 {flags} 99 0 1 0 0 0 0 0 20 0 {threads} 0 {startTime} {StatTail}\n");
+
+    /// <summary>PF_RANDOMIZE, as most processes show; with PF_EXITING for an exiting one.</summary>
+    private const uint DefaultFlags = 0x400000, ExitingFlags = DefaultFlags | 0x4;
 
     /// <summary>Fields 23 to 52 of a real stat line.</summary>
     private const string StatTail =
@@ -89,7 +122,7 @@ internal sealed class FakeProc : IDisposable
     public void Dispose() => _directory.Dispose();
 
     private void WriteStat(Process p) =>
-        File.WriteAllText(Path.Combine(ProcessDirectory(p.Pid), "stat"), StatLine(p.Pid, p.Comm, p.State, p.Parent, p.Threads, p.StartTime));
+        File.WriteAllText(Path.Combine(ProcessDirectory(p.Pid), "stat"), StatLine(p.Pid, p.Comm, p.State, p.Parent, p.Threads, p.StartTime, p.Flags));
 
     private void WriteChildren(int pid)
     {
@@ -110,5 +143,6 @@ internal sealed class FakeProc : IDisposable
 
     private string TaskDirectory(int pid, int tid) => Path.Combine(ProcessDirectory(pid), "task", tid.ToString(CultureInfo.InvariantCulture));
 
-    private sealed record Process(int Pid, int Parent, int Threads, string Comm, ulong StartTime, int SpawnedBy, char State = 'S');
+    private sealed record Process(int Pid, int Parent, int Threads, string Comm, ulong StartTime, int SpawnedBy, char State = 'S',
+        uint Flags = DefaultFlags);
 }

@@ -13,6 +13,9 @@ internal sealed class FakeTrackedMap(int capacity = int.MaxValue) : ITrackedMap
     /// <summary>Runs after each insertion, to play the kernel: e.g. inherit a child forked right after its parent was added.</summary>
     public Action<int>? AfterAdd { get; set; }
 
+    /// <summary>Runs before each removal, to play the kernel while a tree is being removed.</summary>
+    public Action<int>? BeforeRemove { get; set; }
+
     /// <summary>pid → root pid, sorted by pid.</summary>
     public IReadOnlyDictionary<int, int> Entries => new SortedDictionary<int, int>(_entries);
 
@@ -41,6 +44,7 @@ internal sealed class FakeTrackedMap(int capacity = int.MaxValue) : ITrackedMap
 
     public bool Remove(int pid)
     {
+        BeforeRemove?.Invoke(pid);
         Unprivileged.Remove(pid);
         return _entries.Remove(pid);
     }

@@ -25,8 +25,8 @@ public sealed class TracerMetricsTests : IDisposable
     public static TheoryData<string> PreviousFamilies => new()
     {
         "# HELP write_tracer_registered_processes Processes registered to be traced (each traced with its threads and descendants)\n# TYPE write_tracer_registered_processes gauge",
-        "# HELP write_tracer_tracked_processes Processes traced: the registered ones and their descendants, as of the last reconciliation\n# TYPE write_tracer_tracked_processes gauge",
-        "# HELP write_tracer_tracked_threads Threads of the traced processes, as of the last reconciliation\n# TYPE write_tracer_tracked_threads gauge",
+        "# HELP write_tracer_tracked_processes Processes traced: the registered ones and their descendants, and the members of registered cgroups, kept as the kernel reports forks and exits\n# TYPE write_tracer_tracked_processes gauge",
+        "# HELP write_tracer_tracked_threads Threads of the traced processes, kept as the kernel reports thread starts and exits\n# TYPE write_tracer_tracked_threads gauge",
         "# HELP write_tracer_write_calls_total Calls of the write family captured (every syscall --syscalls traces): events received from the kernel (calls it could not queue are counted as dropped, stage kernel)\n# TYPE write_tracer_write_calls_total counter",
         "# HELP write_tracer_write_bytes_total Bytes the captured calls asked to write\n# TYPE write_tracer_write_bytes_total counter",
         "# HELP write_tracer_syscalls_total Calls captured by syscall, one sample per syscall traced (--syscalls); they sum to write_tracer_write_calls_total\n# TYPE write_tracer_syscalls_total counter",
@@ -178,10 +178,8 @@ public sealed class TracerMetricsTests : IDisposable
 
     private TracerMetrics Metrics(Func<BpfCounter, ulong> kernel, EventPipeline? pipeline = null, bool lifecycle = false)
     {
-        var map = new FakeTrackedMap();
-        return new(pipeline ?? Pipeline(), kernel, [_sink], new PidManager(map, _proc.ProcFs, 9000, _ => { }),
-            new CgroupRegistry(hierarchy: null, map, new FakeCgroupMap(), new CgroupNames(), _proc.ProcFs, 9000, _ => { }), [WriteSyscall.Write],
-            lifecycle);
+        var registries = new TestRegistries(_proc.ProcFs, 9000);
+        return new(pipeline ?? Pipeline(), kernel, [_sink], registries.Pids, registries.Cgroups, [WriteSyscall.Write], lifecycle);
     }
 
     private static async Task<string> ScrapeAsync(TracerMetrics metrics)

@@ -10,15 +10,20 @@ public sealed class CgroupRegistryTests : IDisposable
     private const int TracerPid = 9000;
     private readonly FakeProc _proc = new();
     private readonly TempDirectory _mount = new("wt-cgroup2-");
-    private readonly FakeTrackedMap _map = new();
-    private readonly FakeCgroupMap _cgroupMap = new();
-    private readonly CgroupNames _names = new();
     private readonly List<bool> _tracing = [];
     private readonly List<IReadOnlyList<RegisteredCgroup>> _saved = [];
+    private readonly TestRegistries _registries;
+    private readonly FakeTrackedMap _map;
+    private readonly FakeCgroupMap _cgroupMap;
+    private readonly CgroupNames _names;
     private readonly CgroupRegistry _cgroups;
 
-    public CgroupRegistryTests() => _cgroups = new CgroupRegistry(new CgroupHierarchy(_mount.Path), _map, _cgroupMap, _names,
-        _proc.ProcFs, TracerPid, _tracing.Add, cgroupsChanged: _saved.Add);
+    public CgroupRegistryTests()
+    {
+        _registries = new TestRegistries(_proc.ProcFs, TracerPid, hierarchy: new CgroupHierarchy(_mount.Path), cgroupTracing: _tracing.Add,
+            cgroupsChanged: _saved.Add);
+        (_map, _cgroupMap, _names, _cgroups) = (_registries.Map, _registries.CgroupMap, _registries.Names, _registries.Cgroups);
+    }
 
     public void Dispose()
     {
@@ -53,7 +58,7 @@ public sealed class CgroupRegistryTests : IDisposable
     public void A_process_a_pid_registration_traces_keeps_it_and_the_tracer_is_never_added()
     {
         MakeCgroup("/app", 100, 101, TracerPid);
-        _map.TryAdd(101, 101, unprivileged: false);
+        Assert.Equal(RegistrationStatus.Registered, _registries.Pids.Register(101, Registrant.Operator).Status);
 
         var cgroup = _cgroups.Register("/app", Registrant.Operator).Cgroup!;
 
@@ -76,6 +81,25 @@ public sealed class CgroupRegistryTests : IDisposable
         var cgroup = _cgroups.Register("/app", Registrant.Operator).Cgroup!;
 
         Assert.Equal(new Dictionary<int, int> { [100] = cgroup.Registration }, _map.Entries);
+    }
+
+    [Fact]
+    public void Members_the_kernel_reports_count_with_their_threads_a_moved_one_with_those_proc_shows()
+    {
+        MakeCgroup("/app", 100);
+        var cgroup = _cgroups.Register("/app", Registrant.Operator).Cgroup!;
+        _proc.Add(300, threads: 4);
+
+        _registries.Kernel.Fork(100, 200); // forked inside: one thread
+        _registries.Kernel.Join(300, cgroup.Registration); // moved in, with its threads
+        _registries.ReadReports();
+        Assert.Equal(3, cgroup.ProcessCount);
+        Assert.Equal((3, 6), (_registries.Members.Processes, _registries.Members.Threads));
+
+        _registries.Kernel.Untrack(300); // moved out again
+        _registries.ReadReports();
+        Assert.Equal(2, cgroup.ProcessCount);
+        Assert.Equal(new Dictionary<int, int> { [100] = cgroup.Registration, [200] = cgroup.Registration }, _map.Entries);
     }
 
     [Fact]
@@ -142,7 +166,7 @@ public sealed class CgroupRegistryTests : IDisposable
     }
 
     [Fact]
-    public void Reconciling_unregisters_a_removed_cgroup_and_drops_members_that_exited()
+    public void A_walk_unregisters_a_removed_cgroup_and_drops_members_that_exited()
     {
         MakeCgroup("/gone", 100);
         MakeCgroup("/kept", 200, 201);
@@ -153,7 +177,7 @@ public sealed class CgroupRegistryTests : IDisposable
         _proc.Exit(201);
         File.WriteAllText(Path.Join(_mount.Path, "kept", "cgroup.procs"), "200\n");
 
-        _cgroups.Reconcile();
+        _registries.Feed.Walk();
 
         Assert.Equal([kept], _cgroups.Cgroups());
         Assert.Null(_cgroups.Find(gone.Id));
@@ -184,7 +208,7 @@ public sealed class CgroupRegistryTests : IDisposable
     [Fact]
     public void A_host_without_cgroup_v2_answers_every_registration_with_one_clear_line()
     {
-        var cgroups = new CgroupRegistry(hierarchy: null, _map, _cgroupMap, _names, _proc.ProcFs, TracerPid, _tracing.Add);
+        var cgroups = new TestRegistries(_proc.ProcFs, TracerPid, cgroupTracing: _tracing.Add).Cgroups;
 
         var registration = cgroups.Register("system.slice/nginx.service", Registrant.Operator);
 

@@ -8,7 +8,8 @@ public sealed class PidManagerRegistrationTests : IDisposable
 {
     private const int Init = 1, Self = 4242;
     private readonly ProcFixture _proc = new();
-    private readonly FakeTrackedMap _map = new();
+    private readonly TestRegistries _registries;
+    private readonly FakeTrackedMap _map;
     private readonly PidManager _pids;
     private bool _tracing;
 
@@ -16,7 +17,9 @@ public sealed class PidManagerRegistrationTests : IDisposable
     {
         _proc.AddProcess(Init, 0, startTime: 1, comm: "init");
         _proc.AddProcess(Self, Init, startTime: 2, comm: "write-tracer");
-        _pids = new PidManager(_map, _proc.ProcFs, Self, tracing => _tracing = tracing);
+        _registries = new TestRegistries(_proc.ProcFs, Self, pidTracing: tracing => _tracing = tracing);
+        _map = _registries.Map;
+        _pids = _registries.Pids;
     }
 
     public void Dispose() => _proc.Dispose();
@@ -50,15 +53,16 @@ public sealed class PidManagerRegistrationTests : IDisposable
         proc.AddProcess(101, 100, startTime: 11);
         // Room for the root and the child it forks as it enters the map, none for 101.
         var map = new FakeTrackedMap(capacity: 2);
+        var tracing = false;
+        var registries = new TestRegistries(proc.ProcFs, Self, map, t => tracing = t);
         map.AfterAdd = pid =>
         {
             if (pid == 100)
             {
-                map.TryAdd(150, 100); // inherited at fork by the kernel, unknown to the walk
+                registries.Kernel.Fork(100, 150); // inherited at fork by the kernel, unknown to the walk until its report is read
             }
         };
-        var tracing = false;
-        var pids = new PidManager(map, proc.ProcFs, Self, t => tracing = t);
+        var pids = registries.Pids;
 
         var registration = pids.Register(100, Registrant.Operator);
 
@@ -147,7 +151,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
     }
 
     [Fact]
-    public void Reconcile_unregisters_exited_and_reused_roots_with_their_trees()
+    public void A_walk_unregisters_exited_and_reused_roots_with_their_trees()
     {
         _proc.AddProcess(100, Init, startTime: 10);
         _proc.AddProcess(101, 100, startTime: 11);
@@ -160,7 +164,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
         _proc.Remove(100);                                     // exited; its child lives on
         _proc.Remove(200);
         _proc.AddProcess(200, Init, startTime: 21);             // pid reused by another process
-        _pids.Reconcile();
+        _registries.Feed.Walk();
 
         Assert.Equal([300], _pids.Roots().Select(r => r.Pid));
         Assert.Equal(new Dictionary<int, int> { [300] = 300 }, _map.Entries);
@@ -184,7 +188,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
         Assert.Equal([100, 101], _map.Unprivileged.Order());
         Assert.Equal(new Registrant(uid, false), registration.Root!.Registrant);
 
-        _pids.Reconcile(); // the walker keeps leaving them out
+        _registries.Feed.Walk(); // the walker keeps leaving them out
         Assert.Equal(new Dictionary<int, int> { [100] = 100, [101] = 100 }, _map.Entries);
     }
 
@@ -213,7 +217,8 @@ public sealed class PidManagerRegistrationTests : IDisposable
     public void Every_change_of_the_roots_is_reported_and_restore_keeps_only_the_same_processes()
     {
         var reported = new List<IReadOnlyList<int>>();
-        var pids = new PidManager(_map, _proc.ProcFs, Self, _ => { }, rootsChanged: roots => reported.Add([.. roots.Select(r => r.Pid)]));
+        var registries = new TestRegistries(_proc.ProcFs, Self, rootsChanged: roots => reported.Add([.. roots.Select(r => r.Pid)]));
+        var pids = registries.Pids;
         _proc.AddProcess(100, Init, startTime: 10);
         _proc.AddProcess(101, 100, startTime: 11);
         _proc.AddProcess(200, Init, startTime: 20);
@@ -225,7 +230,7 @@ public sealed class PidManagerRegistrationTests : IDisposable
         ]);
         Assert.Equal([100], pids.Roots().Select(r => r.Pid));
         Assert.Equal(new Registrant(7, false), pids.Find(100)!.Registrant);
-        Assert.Equal(new Dictionary<int, int> { [100] = 100 }, _map.Entries); // 101 is not uid 7's
+        Assert.Equal(new Dictionary<int, int> { [100] = 100 }, registries.Map.Entries); // 101 is not uid 7's
         pids.Unregister(100);
 
         Assert.Equal([[100], []], reported);

@@ -8,19 +8,24 @@ public sealed class PidManagerTests : IDisposable
     private const int TracerPid = 9000;
     private readonly FakeProc _proc = new();
     private readonly List<bool> _tracing = [];
-    private FakeTrackedMap _map = new();
-    private PidManager _pids;
+    private TestRegistries _registries;
 
-    public PidManagerTests() => _pids = NewPidManager();
+    public PidManagerTests() => _registries = NewRegistries();
 
-    private PidManager NewPidManager(TimeProvider? time = null) => new(_map, _proc.ProcFs, TracerPid, _tracing.Add, time);
+    private FakeTrackedMap Map => _registries.Map;
+
+    private FakeKernel Kernel => _registries.Kernel;
+
+    private PidManager Pids => _registries.Pids;
+
+    private TestRegistries NewRegistries(FakeTrackedMap? map = null, TimeProvider? time = null) =>
+        new(_proc.ProcFs, TracerPid, map, _tracing.Add, time: time);
 
     /// <summary>Starts over with a tracked map that holds only this many processes.</summary>
-    private void LimitMapTo(int capacity)
-    {
-        _map = new FakeTrackedMap(capacity);
-        _pids = NewPidManager();
-    }
+    private void LimitMapTo(int capacity) => _registries = NewRegistries(new FakeTrackedMap(capacity));
+
+    /// <summary>A walk of /proc: after a lost report, and every tracking interval.</summary>
+    private void Walk() => _registries.Feed.Walk();
 
     public void Dispose() => _proc.Dispose();
 
@@ -41,15 +46,15 @@ public sealed class PidManagerTests : IDisposable
     {
         AddTree();
 
-        var registration = _pids.Register(100, Registrant.Operator);
+        var registration = Pids.Register(100, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.Registered, registration.Status);
         Assert.Equal(100, registration.RootPid);
-        Assert.Equal(new Dictionary<int, int> { [100] = 100, [200] = 100, [300] = 100, [400] = 100 }, _map.Entries);
-        Assert.Equal(4, _pids.TrackedProcesses);
-        Assert.Equal(7, _pids.TrackedThreads);
+        Assert.Equal(new Dictionary<int, int> { [100] = 100, [200] = 100, [300] = 100, [400] = 100 }, Map.Entries);
+        Assert.Equal(4, Pids.TrackedProcesses);
+        Assert.Equal(7, Pids.TrackedThreads);
         var root = Assert.IsType<RootProcess>(registration.Root);
-        Assert.Same(root, _pids.Find(100));
+        Assert.Same(root, Pids.Find(100));
         Assert.Equal((100, "server", 1100UL, 4, 7), (root.Pid, root.Comm, root.StartTime, root.ProcessCount, root.ThreadCount));
         Assert.Equal("tracking process 100 (server) with 7 threads in 4 processes", registration.Describe());
         Assert.Equal([true], _tracing);
@@ -60,36 +65,36 @@ public sealed class PidManagerTests : IDisposable
     {
         _proc.Add(100, comm: "server");
 
-        Assert.Equal("tracking process 100 (server) with 1 thread in 1 process", _pids.Register(100, Registrant.Operator).Describe());
+        Assert.Equal("tracking process 100 (server) with 1 thread in 1 process", Pids.Register(100, Registrant.Operator).Describe());
     }
 
     [Fact]
     public void Registering_a_registered_root_again_is_refused()
     {
         AddTree();
-        _pids.Register(100, Registrant.Operator);
+        Pids.Register(100, Registrant.Operator);
 
-        var again = _pids.Register(100, Registrant.Operator);
+        var again = Pids.Register(100, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.AlreadyRegistered, again.Status);
         Assert.Equal("process 100 is already registered", again.Describe());
-        Assert.Equal(1, _pids.RootCount);
-        Assert.Equal(4, _map.Entries.Count);
+        Assert.Equal(1, Pids.RootCount);
+        Assert.Equal(4, Map.Entries.Count);
     }
 
     [Fact]
     public void Registering_a_descendant_of_a_root_reports_its_owner()
     {
         AddTree();
-        _pids.Register(100, Registrant.Operator);
+        Pids.Register(100, Registrant.Operator);
 
-        var descendant = _pids.Register(400, Registrant.Operator);
+        var descendant = Pids.Register(400, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.AlreadyTracked, descendant.Status);
         Assert.Equal(100, descendant.RootPid);
         Assert.Equal("process 400 is already tracked as a descendant of registered process 100", descendant.Describe());
-        Assert.Null(_pids.Find(400));
-        Assert.Equal(100, _map.Entries[400]);
+        Assert.Null(Pids.Find(400));
+        Assert.Equal(100, Map.Entries[400]);
     }
 
     [Fact]
@@ -97,10 +102,10 @@ public sealed class PidManagerTests : IDisposable
     {
         _proc.Add(TracerPid);
 
-        var self = _pids.Register(TracerPid, Registrant.Operator);
+        var self = Pids.Register(TracerPid, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.Self, self.Status);
-        Assert.Empty(_map.Entries);
+        Assert.Empty(Map.Entries);
         Assert.Empty(_tracing);
     }
 
@@ -112,11 +117,11 @@ public sealed class PidManagerTests : IDisposable
         _proc.Add(TracerPid, parent: 100);
         _proc.Add(TracerPid + 10, parent: TracerPid);
 
-        Assert.Equal(RegistrationStatus.Registered, _pids.Register(100, Registrant.Operator).Status);
+        Assert.Equal(RegistrationStatus.Registered, Pids.Register(100, Registrant.Operator).Status);
 
-        Assert.Equal([100], _map.Entries.Keys);
-        _pids.Reconcile();
-        Assert.Equal([100], _map.Entries.Keys);
+        Assert.Equal([100], Map.Entries.Keys);
+        Walk();
+        Assert.Equal([100], Map.Entries.Keys);
     }
 
     [Theory]
@@ -124,18 +129,18 @@ public sealed class PidManagerTests : IDisposable
     [InlineData(-1)]
     public void A_non_positive_pid_is_refused(int pid)
     {
-        Assert.Equal(RegistrationStatus.InvalidPid, _pids.Register(pid, Registrant.Operator).Status);
+        Assert.Equal(RegistrationStatus.InvalidPid, Pids.Register(pid, Registrant.Operator).Status);
         Assert.Empty(_tracing);
     }
 
     [Fact]
     public void A_missing_process_is_refused()
     {
-        var missing = _pids.Register(12345, Registrant.Operator);
+        var missing = Pids.Register(12345, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.NotFound, missing.Status);
         Assert.Equal("no such process: 12345", missing.Describe());
-        Assert.Empty(_map.Entries);
+        Assert.Empty(Map.Entries);
         Assert.Empty(_tracing);
     }
 
@@ -145,16 +150,16 @@ public sealed class PidManagerTests : IDisposable
         _proc.Add(100);
         _proc.Zombie(100);
 
-        Assert.Equal(RegistrationStatus.NotFound, _pids.Register(100, Registrant.Operator).Status);
-        Assert.Empty(_map.Entries);
-        Assert.Equal(0, _pids.RootCount);
+        Assert.Equal(RegistrationStatus.NotFound, Pids.Register(100, Registrant.Operator).Status);
+        Assert.Empty(Map.Entries);
+        Assert.Equal(0, Pids.RootCount);
     }
 
     [Fact]
     public void A_pid_reused_between_the_first_look_and_the_map_update_is_refused_and_rolled_back()
     {
         _proc.Add(100, startTime: 1000);
-        _map.BeforeAdd = pid =>
+        Map.BeforeAdd = pid =>
         {
             if (pid == 100)
             {
@@ -162,11 +167,11 @@ public sealed class PidManagerTests : IDisposable
             }
         };
 
-        var registration = _pids.Register(100, Registrant.Operator);
+        var registration = Pids.Register(100, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.NotFound, registration.Status);
-        Assert.Empty(_map.Entries);
-        Assert.Equal(0, _pids.RootCount);
+        Assert.Empty(Map.Entries);
+        Assert.Equal(0, Pids.RootCount);
         Assert.Equal([true, false], _tracing);
     }
 
@@ -176,17 +181,17 @@ public sealed class PidManagerTests : IDisposable
         LimitMapTo(5);
         _proc.Add(50);
         _proc.Add(60, parent: 50);
-        Assert.Equal(RegistrationStatus.Registered, _pids.Register(50, Registrant.Operator).Status);
+        Assert.Equal(RegistrationStatus.Registered, Pids.Register(50, Registrant.Operator).Status);
         AddTree();
 
-        var registration = _pids.Register(100, Registrant.Operator);
+        var registration = Pids.Register(100, Registrant.Operator);
 
         Assert.Equal(RegistrationStatus.MapFull, registration.Status);
         Assert.Equal("cannot track process 100: the tracked-process map is full (--max-tracked-processes)", registration.Describe());
-        Assert.Equal(new Dictionary<int, int> { [50] = 50, [60] = 50 }, _map.Entries);
-        Assert.Null(_pids.Find(100));
-        Assert.Equal(1, _pids.RootCount);
-        Assert.Equal((2, 2), (_pids.TrackedProcesses, _pids.TrackedThreads));
+        Assert.Equal(new Dictionary<int, int> { [50] = 50, [60] = 50 }, Map.Entries);
+        Assert.Null(Pids.Find(100));
+        Assert.Equal(1, Pids.RootCount);
+        Assert.Equal((2, 2), (Pids.TrackedProcesses, Pids.TrackedThreads));
         Assert.Equal([true, true, true], _tracing);
     }
 
@@ -196,9 +201,9 @@ public sealed class PidManagerTests : IDisposable
         LimitMapTo(2);
         AddTree();
 
-        Assert.Equal(RegistrationStatus.MapFull, _pids.Register(100, Registrant.Operator).Status);
+        Assert.Equal(RegistrationStatus.MapFull, Pids.Register(100, Registrant.Operator).Status);
 
-        Assert.Empty(_map.Entries);
+        Assert.Empty(Map.Entries);
         Assert.Equal([true, false], _tracing);
     }
 
@@ -208,18 +213,18 @@ public sealed class PidManagerTests : IDisposable
         AddTree();
         _proc.Add(500, threads: 2);
         _proc.Add(600, parent: 500);
-        _pids.Register(100, Registrant.Operator);
-        _pids.Register(500, Registrant.Operator);
+        Pids.Register(100, Registrant.Operator);
+        Pids.Register(500, Registrant.Operator);
         // A child the kernel added at fork, after registration.
         _proc.Add(700, parent: 500);
-        _map.TryAdd(700, 500);
+        Kernel.Fork(500, 700);
 
-        Assert.NotNull(_pids.Unregister(500));
+        Assert.NotNull(Pids.Unregister(500));
 
-        Assert.Equal(new Dictionary<int, int> { [100] = 100, [200] = 100, [300] = 100, [400] = 100 }, _map.Entries);
-        Assert.Null(_pids.Find(500));
-        Assert.Equal([100], _pids.Roots().Select(r => r.Pid));
-        Assert.Equal((4, 7), (_pids.TrackedProcesses, _pids.TrackedThreads));
+        Assert.Equal(new Dictionary<int, int> { [100] = 100, [200] = 100, [300] = 100, [400] = 100 }, Map.Entries);
+        Assert.Null(Pids.Find(500));
+        Assert.Equal([100], Pids.Roots().Select(r => r.Pid));
+        Assert.Equal((4, 7), (Pids.TrackedProcesses, Pids.TrackedThreads));
         Assert.Equal([true, true, true], _tracing);
     }
 
@@ -227,12 +232,12 @@ public sealed class PidManagerTests : IDisposable
     public void Unregistering_the_last_root_turns_tracing_off()
     {
         AddTree();
-        _pids.Register(100, Registrant.Operator);
+        Pids.Register(100, Registrant.Operator);
 
-        Assert.NotNull(_pids.Unregister(100));
+        Assert.NotNull(Pids.Unregister(100));
 
-        Assert.Empty(_map.Entries);
-        Assert.Equal((0, 0), (_pids.TrackedProcesses, _pids.TrackedThreads));
+        Assert.Empty(Map.Entries);
+        Assert.Equal((0, 0), (Pids.TrackedProcesses, Pids.TrackedThreads));
         Assert.False(_tracing[^1]);
     }
 
@@ -240,19 +245,19 @@ public sealed class PidManagerTests : IDisposable
     public void Unregistering_what_is_not_a_root_changes_nothing()
     {
         AddTree();
-        _pids.Register(100, Registrant.Operator);
+        Pids.Register(100, Registrant.Operator);
 
-        Assert.Null(_pids.Unregister(200));
-        Assert.Null(_pids.Unregister(12345));
+        Assert.Null(Pids.Unregister(200));
+        Assert.Null(Pids.Unregister(12345));
 
-        Assert.Equal(4, _map.Entries.Count);
+        Assert.Equal(4, Map.Entries.Count);
         Assert.Equal([true], _tracing);
     }
 
     [Fact]
     public void Roots_are_listed_in_registration_order()
     {
-        var pids = NewPidManager(new SteppingTimeProvider());
+        var pids = NewRegistries(time: new SteppingTimeProvider()).Pids;
         foreach (var pid in new[] { 300, 100, 200 })
         {
             _proc.Add(pid);
@@ -264,112 +269,112 @@ public sealed class PidManagerTests : IDisposable
     }
 
     [Fact]
-    public void Reconcile_unregisters_a_root_that_exited_with_its_tree()
+    public void A_walk_unregisters_a_root_that_exited_with_its_tree()
     {
         AddTree();
         _proc.Add(500);
-        _pids.Register(100, Registrant.Operator);
-        _pids.Register(500, Registrant.Operator);
+        Pids.Register(100, Registrant.Operator);
+        Pids.Register(500, Registrant.Operator);
 
         _proc.Exit(100);
-        _pids.Reconcile();
+        Walk();
 
         // 200 and 300 outlive their parent (re-parented to 1), but they leave with their root.
-        Assert.Equal(new Dictionary<int, int> { [500] = 500 }, _map.Entries);
-        Assert.Equal([500], _pids.Roots().Select(r => r.Pid));
-        Assert.Equal((1, 1), (_pids.TrackedProcesses, _pids.TrackedThreads));
+        Assert.Equal(new Dictionary<int, int> { [500] = 500 }, Map.Entries);
+        Assert.Equal([500], Pids.Roots().Select(r => r.Pid));
+        Assert.Equal((1, 1), (Pids.TrackedProcesses, Pids.TrackedThreads));
         Assert.True(_tracing[^1]);
     }
 
     [Fact]
-    public void Reconcile_unregisters_a_root_whose_pid_was_reused()
+    public void A_walk_unregisters_a_root_whose_pid_was_reused()
     {
         AddTree();
-        _pids.Register(100, Registrant.Operator);
+        Pids.Register(100, Registrant.Operator);
 
         _proc.Reuse(100, startTime: 777_777);
-        _pids.Reconcile();
+        Walk();
 
-        Assert.Empty(_map.Entries);
-        Assert.Equal(0, _pids.RootCount);
+        Assert.Empty(Map.Entries);
+        Assert.Equal(0, Pids.RootCount);
         Assert.Equal([true, false], _tracing);
     }
 
     [Fact]
-    public void Reconcile_unregisters_a_root_that_became_a_zombie()
+    public void A_walk_unregisters_a_root_that_became_a_zombie()
     {
         AddTree();
-        _pids.Register(100, Registrant.Operator);
+        Pids.Register(100, Registrant.Operator);
 
         _proc.Zombie(100);
-        _pids.Reconcile();
+        Walk();
 
-        Assert.Empty(_map.Entries);
-        Assert.Equal(0, _pids.RootCount);
+        Assert.Empty(Map.Entries);
+        Assert.Equal(0, Pids.RootCount);
     }
 
     [Fact]
-    public void Reconcile_removes_dead_entries_and_orphans()
+    public void A_walk_removes_dead_entries_and_orphans()
     {
         AddTree();
-        _pids.Register(100, Registrant.Operator);
+        Pids.Register(100, Registrant.Operator);
         _proc.Exit(300);
         _proc.Zombie(400);
         // An entry whose root is not registered (say, inherited just as its root was unregistered).
         _proc.Add(800, parent: 1);
-        _map.TryAdd(800, 4242);
+        Map.TryAdd(800, 4242);
         // An entry of the tree whose process is gone before the kernel removed it.
-        _map.TryAdd(900, 100);
+        Map.TryAdd(900, 100);
 
-        _pids.Reconcile();
+        Walk();
 
-        Assert.Equal(new Dictionary<int, int> { [100] = 100, [200] = 100 }, _map.Entries);
-        Assert.Equal((2, 5), (_pids.TrackedProcesses, _pids.TrackedThreads));
-        var root = _pids.Find(100)!;
+        Assert.Equal(new Dictionary<int, int> { [100] = 100, [200] = 100 }, Map.Entries);
+        Assert.Equal((2, 5), (Pids.TrackedProcesses, Pids.TrackedThreads));
+        var root = Pids.Find(100)!;
         Assert.Equal((2, 5), (root.ProcessCount, root.ThreadCount));
     }
 
     [Fact]
-    public void A_zombie_descendant_is_not_tracked_at_registration_or_by_reconcile()
+    public void A_zombie_descendant_is_not_tracked_at_registration_or_by_a_walk()
     {
         AddTree();
         _proc.Zombie(400);
 
-        _pids.Register(100, Registrant.Operator);
-        Assert.Equal([100, 200, 300], _map.Entries.Keys);
+        Pids.Register(100, Registrant.Operator);
+        Assert.Equal([100, 200, 300], Map.Entries.Keys);
 
-        _pids.Reconcile();
-        Assert.Equal([100, 200, 300], _map.Entries.Keys);
+        Walk();
+        Assert.Equal([100, 200, 300], Map.Entries.Keys);
     }
 
     [Fact]
-    public void Reconcile_adds_descendants_that_appeared_and_counts_them()
+    public void A_walk_adds_descendants_that_appeared_and_counts_them()
     {
         AddTree();
-        _pids.Register(100, Registrant.Operator);
+        Pids.Register(100, Registrant.Operator);
         // Forked before their parents entered the map, so the kernel did not inherit them.
         _proc.Add(410, parent: 400, threads: 3);
         _proc.Add(420, parent: 410);
         _proc.Add(310, parent: 300);
 
-        _pids.Reconcile();
+        Walk();
 
-        Assert.Equal([100, 200, 300, 310, 400, 410, 420], _map.Entries.Keys);
-        Assert.All(_map.Entries.Values, root => Assert.Equal(100, root));
-        Assert.Equal((7, 12), (_pids.TrackedProcesses, _pids.TrackedThreads));
+        Assert.Equal([100, 200, 300, 310, 400, 410, 420], Map.Entries.Keys);
+        Assert.All(Map.Entries.Values, root => Assert.Equal(100, root));
+        Assert.Equal((7, 12), (Pids.TrackedProcesses, Pids.TrackedThreads));
     }
 
     [Fact]
-    public void Reconcile_leaves_another_roots_subtree_to_that_root()
+    public void A_walk_leaves_another_roots_subtree_to_that_root()
     {
         AddTree();
-        _pids.Register(200, Registrant.Operator);
-        _pids.Register(100, Registrant.Operator);
+        Pids.Register(200, Registrant.Operator);
+        Pids.Register(100, Registrant.Operator);
         _proc.Add(450, parent: 400);
 
-        _pids.Reconcile();
+        Walk();
 
-        Assert.Equal(new Dictionary<int, int> { [100] = 100, [200] = 200, [300] = 100, [400] = 200, [450] = 200 }, _map.Entries);
+        Assert.Equal(new Dictionary<int, int> { [100] = 100, [200] = 200, [300] = 100, [400] = 200, [450] = 200 }, Map.Entries);
     }
 
     [Fact]
@@ -378,14 +383,14 @@ public sealed class PidManagerTests : IDisposable
         _proc.Add(100);
         _proc.Add(200);
 
-        _pids.Register(100, Registrant.Operator);
-        _pids.Register(200, Registrant.Operator);
-        _pids.Unregister(100);
+        Pids.Register(100, Registrant.Operator);
+        Pids.Register(200, Registrant.Operator);
+        Pids.Unregister(100);
         _proc.Exit(200);
-        _pids.Reconcile();
+        Walk();
 
         Assert.Equal([true, true, true, false], _tracing);
-        Assert.Equal(0, _pids.RootCount);
+        Assert.Equal(0, Pids.RootCount);
     }
 
     /// <summary>Each reading is one second after the previous one.</summary>

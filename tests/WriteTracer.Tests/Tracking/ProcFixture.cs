@@ -26,9 +26,9 @@ internal sealed class ProcFixture : IDisposable
     {
         var dir = Path.Combine(Root, Number(pid));
         Directory.CreateDirectory(Path.Combine(dir, "task", Number(pid)));
-        // Fields 3.. of stat: state, ppid, 17 fields we do not read, then starttime (field 22).
-        var filler = string.Join(' ', Enumerable.Repeat("0", 17));
-        File.WriteAllText(Path.Combine(dir, "stat"), $"{pid} ({comm}) {state} {parent} {filler} {startTime} 0 0\n");
+        // Fields 3.. of stat: state, ppid, 15 fields we do not read (flags, field 9, among them), num_threads (20), 0, starttime (22).
+        var filler = string.Join(' ', Enumerable.Repeat("0", 15));
+        File.WriteAllText(Path.Combine(dir, "stat"), $"{pid} ({comm}) {state} {parent} {filler} 1 0 {startTime} 0 0\n");
         var uids = string.Join('\t', Enumerable.Repeat(uid ?? Registrant.Operator.Uid, 4));
         File.WriteAllText(Path.Combine(dir, "status"),
             $"Name:\t{comm}\nTgid:\t{(tgid == 0 ? pid : tgid)}\nPid:\t{pid}\nPPid:\t{parent}\nUid:\t{uids}\nCapEff:\t0000000000000000\nNSpid:\t{pid}\n");

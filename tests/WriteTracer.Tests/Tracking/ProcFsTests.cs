@@ -12,7 +12,7 @@ public class ProcFsTests
         proc.Add(100, parent: 1, threads: 2, comm: "my worker (1)", startTime: 555);
 
         Assert.True(proc.ProcFs.TryReadStat(100, out var stat));
-        Assert.Equal(new ProcessStat(100, "my worker (1)", 'S', 1, 555), stat);
+        Assert.Equal(new ProcessStat(100, "my worker (1)", 'S', 1, 555, Threads: 2, Flags: 4194304), stat);
         Assert.True(proc.ProcFs.IsAlive(100, out _));
     }
 
@@ -24,8 +24,7 @@ public class ProcFsTests
         proc.Add(200);
 
         Assert.Equal([100, 101, 102, 103], proc.ProcFs.Threads(100).Order());
-        Assert.Equal(4, proc.ProcFs.ThreadCount(100));
-        Assert.Equal(1, proc.ProcFs.ThreadCount(200));
+        Assert.Equal([200], proc.ProcFs.Threads(200));
     }
 
     [Fact]
@@ -44,6 +43,51 @@ public class ProcFsTests
     }
 
     [Fact]
+    public void A_single_threaded_process_has_its_main_threads_children_file_read_alone()
+    {
+        using var proc = new FakeProc();
+        proc.Add(100, threads: 2);
+        proc.Add(200, parent: 100);
+        proc.Add(300, parent: 100, spawnedBy: 101);
+        var children = new List<int> { 7 };
+
+        // Told it has one thread, the walker reads task/100/children only: what the list holds stays.
+        proc.ProcFs.AddChildren(100, threads: 1, children);
+        Assert.Equal([7, 200], children);
+        children.Clear();
+        proc.ProcFs.AddChildren(100, threads: 2, children);
+        Assert.Equal([200, 300], children.Order());
+    }
+
+    [Fact]
+    public void A_children_file_longer_than_a_page_is_read_whole()
+    {
+        using var proc = new FakeProc();
+        proc.Add(100);
+        var expected = Enumerable.Range(0, 1500).Select(i => 10_000 + i * 10).ToList();
+        foreach (var child in expected)
+        {
+            proc.Add(child, parent: 100);
+        }
+
+        Assert.Equal(expected, proc.ProcFs.Children(100).Order());
+    }
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(3, true)] // its other threads live on: only the main thread is leaving
+    public void A_lone_thread_that_began_to_exit_is_not_alive(int threads, bool alive)
+    {
+        using var proc = new FakeProc();
+        proc.Add(100, threads: threads);
+        proc.Exiting(100);
+
+        Assert.True(proc.ProcFs.TryReadStat(100, out var stat));
+        Assert.True(stat.IsExiting);
+        Assert.Equal(alive, proc.ProcFs.IsAlive(100, out _));
+    }
+
+    [Fact]
     public void Without_children_files_children_are_found_by_scanning_parents()
     {
         using var proc = new FakeProc(childrenFiles: false);
@@ -56,6 +100,30 @@ public class ProcFsTests
         Assert.Equal([200, 300], proc.ProcFs.Children(100).Order());
         Assert.Equal([500], proc.ProcFs.Children(300));
         Assert.Empty(proc.ProcFs.Children(500));
+    }
+
+    [Theory]
+    [InlineData(null, 300)]  // no loadavg: the highest pid first
+    [InlineData(150, 100)]   // pids wrapped after 300: 100 is newer
+    [InlineData(400, 300)]
+    public void A_socket_is_looked_for_from_the_newest_process_down(int? lastPid, int holder)
+    {
+        using var proc = new FakeProc();
+        proc.Add(100);
+        proc.Add(200);
+        proc.Add(300);
+        // A socket shared across a fork: whichever holder is found first answers.
+        proc.HoldSocket(100, 3, 4711);
+        proc.HoldSocket(300, 5, 4711);
+        proc.HoldSocket(200, 3, 999);
+        if (lastPid is { } last)
+        {
+            proc.LastPid(last);
+        }
+
+        Assert.Equal(holder, proc.ProcFs.FindSocketHolder(4711));
+        Assert.Equal(200, proc.ProcFs.FindSocketHolder(999));
+        Assert.Null(proc.ProcFs.FindSocketHolder(1));
     }
 
     [Fact]
@@ -81,7 +149,6 @@ public class ProcFsTests
         Assert.False(proc.ProcFs.TryReadStat(100, out _));
         Assert.False(proc.ProcFs.IsAlive(100, out _));
         Assert.Empty(proc.ProcFs.Threads(100));
-        Assert.Equal(0, proc.ProcFs.ThreadCount(100));
         Assert.Empty(proc.ProcFs.Children(100));
         Assert.Empty(proc.ProcFs.Children(999));
     }

@@ -14,8 +14,9 @@ public class ProcessStatTests
 
         Assert.True(ProcessStat.TryParse(line, out var stat));
 
-        Assert.Equal(new ProcessStat(18494, "cat", 'R', 18492, 194487), stat);
+        Assert.Equal(new ProcessStat(18494, "cat", 'R', 18492, 194487, Threads: 1, Flags: 4194304), stat);
         Assert.False(stat.IsZombie);
+        Assert.False(stat.IsExiting);
     }
 
     [Theory]
@@ -30,7 +31,19 @@ public class ProcessStatTests
     {
         Assert.True(ProcessStat.TryParse(FakeProc.StatLine(4321, comm, 'S', 77, 3, 9_876_543_210), out var stat));
 
-        Assert.Equal(new ProcessStat(4321, comm, 'S', 77, 9_876_543_210), stat);
+        Assert.Equal(new ProcessStat(4321, comm, 'S', 77, 9_876_543_210, Threads: 3, Flags: 4194304), stat);
+    }
+
+    [Theory]
+    [InlineData("4194304", false)]
+    [InlineData("4194308", true)] // PF_EXITING (0x4) among PF_RANDOMIZE's
+    public void The_exiting_flag_is_read_from_the_flags_field(string flags, bool exiting)
+    {
+        var line = FakeProc.StatLine(10, "p", 'R', 1, 1, 5).Replace(" 4194304 ", $" {flags} ", StringComparison.Ordinal);
+
+        Assert.True(ProcessStat.TryParse(line, out var stat));
+
+        Assert.Equal(exiting, stat.IsExiting);
     }
 
     [Theory]
@@ -62,6 +75,8 @@ public class ProcessStatTests
     [InlineData("12 (cat) S one 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100")]                   // parent not a number
     [InlineData("12 (cat) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 -100")]                    // negative start time
     [InlineData("12 (cat) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 later 3133440")]           // start time not a number
+    [InlineData("12 (cat) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 many 0 100")]                  // threads not a number
+    [InlineData("12 (cat) S 1 1 1 0 -1 -4 0 0 0 0 0 0 0 0 20 0 1 0 100")]                    // negative flags
     public void A_malformed_line_is_rejected(string line)
     {
         Assert.False(ProcessStat.TryParse(line, out var stat));
@@ -73,6 +88,6 @@ public class ProcessStatTests
     {
         Assert.True(ProcessStat.TryParse("12 (cat) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100", out var stat));
 
-        Assert.Equal(new ProcessStat(12, "cat", 'S', 1, 100), stat);
+        Assert.Equal(new ProcessStat(12, "cat", 'S', 1, 100, Threads: 1, Flags: 0), stat);
     }
 }
