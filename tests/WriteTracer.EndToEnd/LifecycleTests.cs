@@ -111,6 +111,8 @@ public sealed class LifecycleTests
     {
         // script(1) runs the tracer on a pseudo-terminal. ^C typed there goes to the terminal's whole
         // foreground process group, the command included: passed on as well, it would arrive twice.
+        // script's shell execs the tracer: a shell left waiting in that group would die of the ^C
+        // itself where it is dash (script runs $SHELL, /bin/sh when that is unset, as under CI).
         using var directory = new TempFile();
         File.WriteAllText(Path.Combine(directory.Directory, "counter.py"), SigintCounter);
         var (exitCode, _, stderr) = await Shell.RunAsync(
@@ -120,7 +122,7 @@ public sealed class LifecycleTests
                 until grep -qs ready events; do sleep 0.1; done
                 printf '\003'
                 until grep -qs "exited with code" log; do sleep 0.1; done
-            } | script -qefc '"$TRACER" --metrics-port 0 -f 3 -- /usr/bin/python3 counter.py 3> /dev/null > events 2> log' /dev/null
+            } | script -qefc 'exec "$TRACER" --metrics-port 0 -f 3 -- /usr/bin/python3 counter.py 3> /dev/null > events 2> log' /dev/null
             """, Timeout);
 
         var log = File.ReadAllText(Path.Combine(directory.Directory, "log"));

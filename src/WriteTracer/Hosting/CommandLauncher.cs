@@ -40,6 +40,23 @@ internal sealed class CommandLauncher : IDisposable
 
     public int Pid => Process.Id;
 
+    /// <summary>
+    /// The comm the kernel gives the process at the exec: the file name's last component, cut to
+    /// TASK_COMM_LEN - 1 bytes (cut at a character boundary here: comm is shown as text).
+    /// </summary>
+    public string CommAfterExec => CommOf(_name);
+
+    internal static string CommOf(string command)
+    {
+        const int TaskCommLength = 16;
+        var name = Path.GetFileName(command);
+        while (System.Text.Encoding.UTF8.GetByteCount(name) > TaskCommLength - 1)
+        {
+            name = name[..^(char.IsLowSurrogate(name[^1]) ? 2 : 1)];
+        }
+        return name;
+    }
+
     /// <summary>Starts the command held before exec.</summary>
     public static CommandLauncher Start(IReadOnlyList<string> command)
     {

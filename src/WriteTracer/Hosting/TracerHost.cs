@@ -226,7 +226,7 @@ internal sealed class TracerHost
             return null;
         }
         var launcher = CommandLauncher.Start(_options.Command);
-        var registration = pids.Register(launcher.Pid, Registrant.Operator);
+        var registration = pids.Register(launcher.Pid, Registrant.Operator, comm: launcher.CommAfterExec);
         if (registration.Status != RegistrationStatus.Registered)
         {
             launcher.Dispose();

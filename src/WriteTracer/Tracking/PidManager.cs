@@ -32,8 +32,10 @@ internal sealed class PidManager(TrackedSet members, ProcFs proc, int selfPid, A
     /// <summary>
     /// Registers pid for registrant. expectedStartTime, when given, is the process the
     /// caller's permission was checked against: a pid reused since is not registered.
+    /// comm, when given, names the process instead of its current comm: a launched command is
+    /// registered while the shell that will exec it still holds its pid.
     /// </summary>
-    public Registration Register(int pid, Registrant registrant, ulong? expectedStartTime = null)
+    public Registration Register(int pid, Registrant registrant, ulong? expectedStartTime = null, string? comm = null)
     {
         if (pid <= 0)
         {
@@ -72,7 +74,7 @@ internal sealed class PidManager(TrackedSet members, ProcFs proc, int selfPid, A
                 return new(RegistrationStatus.Thread, pid, tgid);
             }
 
-            var root = new RootProcess(pid, stat.StartTime, stat.Comm, _time.GetUtcNow(), registrant);
+            var root = new RootProcess(pid, stat.StartTime, comm ?? stat.Comm, _time.GetUtcNow(), registrant);
             var status = Add(root);
             if (status != RegistrationStatus.Registered)
             {

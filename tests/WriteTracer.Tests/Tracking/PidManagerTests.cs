@@ -61,6 +61,17 @@ public sealed class PidManagerTests : IDisposable
     }
 
     [Fact]
+    public void A_launched_command_is_named_as_its_exec_will_name_it_not_as_the_shell_holding_it()
+    {
+        _proc.Add(100, comm: "sh");
+
+        var registration = Pids.Register(100, Registrant.Operator, comm: "python3");
+
+        Assert.Equal("python3", registration.Root!.Comm);
+        Assert.Equal("tracking process 100 (python3) with 1 thread in 1 process", registration.Describe());
+    }
+
+    [Fact]
     public void A_lone_single_threaded_process_is_described_in_the_singular()
     {
         _proc.Add(100, comm: "server");
