@@ -1056,6 +1056,29 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 }
 
 /*
+ * A registered cgroup removed (rmdir, as systemd does when a service stops): reported so
+ * the registry unregisters it at once rather than at its next walk. Only an empty cgroup
+ * can be removed, so none of its members is left to untrack; its entry in
+ * tracked_cgroups goes with the registration, from user space.
+ */
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(handle_cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	__u64 id = BPF_CORE_READ(cgrp, kn, id);
+	struct tracked_cgroup *registered;
+	struct tracked_process removed = {};
+
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != WT_CGROUP_V2_HIERARCHY)
+		return 0;
+	registered = bpf_map_lookup_elem(&tracked_cgroups, &id);
+	if (!registered)
+		return 0;
+	removed.root_pid = registered->registration;
+	report_change(WT_CHANGE_CGROUP_REMOVED, 0, 0, 0, &removed);
+	return 0;
+}
+
+/*
  * A process moved into another cgroup by a cgroup.procs write (systemd, container
  * runtimes): it joins, changes or leaves a cgroup registration; its next write is
  * judged by its new membership. Fires once per process moved, after the move. Moves

@@ -115,6 +115,7 @@ struct process_event {
 #define WT_CHANGE_UNTRACKED 1    /* the kernel untracked pid: its exit, a privilege-gaining exec, a cgroup move */
 #define WT_CHANGE_THREAD_START 2 /* tracked process pid gained thread tid */
 #define WT_CHANGE_THREAD_EXIT 3  /* thread tid of tracked process pid exited (not its last: that is UNTRACKED) */
+#define WT_CHANGE_CGROUP_REMOVED 4 /* a registered cgroup was removed (rmdir): root_pid is its registration; pid 0 */
 
 /*
  * A change the kernel made to the tracked set (or to a tracked process's threads), in a

@@ -35,7 +35,7 @@ internal sealed unsafe class BpfTracer : IDisposable
         Hook = hook;
         // Fork, exit, exec and cgroup moves first, write last: a process is never traced without its
         // children being inherited, nor without the privilege rule at exec (the design, "tracked_process.flags").
-        _programsInAttachOrder = ["handle_fork", "handle_exit", "handle_exec", "handle_cgroup_attach", .. writePrograms];
+        _programsInAttachOrder = ["handle_fork", "handle_exit", "handle_exec", "handle_cgroup_attach", "handle_cgroup_rmdir", .. writePrograms];
         _trackedGeneration = new TrackedGeneration(Interop.Libbpf.MapFd(FindMap(obj, "tracked_generation")));
         Tracked = new TrackedProcessMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked")), _trackedGeneration);
         TrackedCgroups = new TrackedCgroupMap(Interop.Libbpf.MapFd(FindMap(obj, "tracked_cgroups")));

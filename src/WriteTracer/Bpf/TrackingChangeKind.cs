@@ -10,4 +10,6 @@ internal enum TrackingChangeKind : uint
     ThreadStart = 2,
     /// <summary>A thread that was not its process's last exited (the last one's exit is <see cref="Untracked"/>).</summary>
     ThreadExit = 3,
+    /// <summary>A registered cgroup was removed; <see cref="TrackingChange.RootPid"/> is its registration.</summary>
+    CgroupRemoved = 4,
 }

@@ -166,6 +166,23 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, TrackedSet memb
     }
 
     /// <summary>
+    /// The kernel reported the removal of the cgroup registered as registration (with the set's
+    /// lock held, by <see cref="ChangeFeed"/>): it is unregistered now rather than at the next
+    /// walk, unless the report is older than the registration that holds that id now.
+    /// </summary>
+    public void OnRemoved(int registration)
+    {
+        lock (members.Lock)
+        {
+            if (_cgroups.Values.FirstOrDefault(c => c.Registration == registration) is { } registered && !Exists(registered))
+            {
+                DropRemoved(registered);
+                UpdateTracing();
+            }
+        }
+    }
+
+    /// <summary>
     /// The cgroup registry's part of a walk (after <see cref="TrackedSet.Resync"/>): a cgroup
     /// removed is unregistered, processes of the subtrees the kernel missed are added.
     /// </summary>

@@ -7,7 +7,7 @@ namespace WriteTracer.Tracking;
 /// <summary>
 /// The registry thread: hands the kernel's reports of changes to the tracked set (the
 /// <c>changes</c> ring) to the <see cref="TrackedSet"/> as they come, so counts follow forks,
-/// threads and exits and an exited root is unregistered at once. It walks /proc only where the
+/// threads and exits and an exited root or a removed cgroup is unregistered at once. It walks /proc only where the
 /// kernel cannot tell: after a report was lost (the lifecycle counter rose), at most once per
 /// <see cref="LossWalkGap"/>, and every walk interval (--tracking-interval) as a safety net.
 /// <para>
@@ -114,6 +114,11 @@ internal sealed class ChangeFeed : IRecordConsumer
         if (!TrackingChange.TryDecode(record, out var change))
         {
             _repairWanted = true; // never expected; whatever it said, a walk learns it
+            return;
+        }
+        if (change.Kind == TrackingChangeKind.CgroupRemoved)
+        {
+            _cgroups.OnRemoved((int)change.RootPid);
             return;
         }
         if (_members.Apply(change))

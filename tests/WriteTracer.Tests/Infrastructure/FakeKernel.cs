@@ -57,6 +57,9 @@ internal sealed class FakeKernel(FakeTrackedMap map) : IRecordSource
         Report(TrackingChangeKind.Tracked, pid, pid, 0, registration, unprivileged: false);
     }
 
+    /// <summary>cgroup_rmdir of a registered cgroup: reported with its registration, no process.</summary>
+    public void CgroupRemoved(int registration) => Report(TrackingChangeKind.CgroupRemoved, 0, 0, 0, registration, unprivileged: false);
+
     public void ThreadStart(int pid, int tid) => ReportThread(TrackingChangeKind.ThreadStart, pid, tid);
 
     public void ThreadExit(int pid, int tid) => ReportThread(TrackingChangeKind.ThreadExit, pid, tid);

@@ -187,6 +187,27 @@ public sealed class CgroupRegistryTests : IDisposable
     }
 
     [Fact]
+    public void A_removal_the_kernel_reports_unregisters_the_cgroup_at_once_and_a_stale_report_changes_nothing()
+    {
+        MakeCgroup("/gone");
+        MakeCgroup("/kept", 200);
+        var gone = _cgroups.Register("/gone", Registrant.Operator).Cgroup!;
+        var kept = _cgroups.Register("/kept", Registrant.Operator).Cgroup!;
+        File.Delete(Path.Join(_mount.Path, "gone", "cgroup.procs"));
+        Directory.Delete(Path.Join(_mount.Path, "gone"));
+
+        _registries.Kernel.CgroupRemoved(gone.Registration);
+        _registries.Kernel.CgroupRemoved(kept.Registration); // still there: not believed
+        _registries.ReadReports();
+
+        Assert.Equal([kept], _cgroups.Cgroups());
+        Assert.Equal([kept.Id], _cgroupMap.Entries.Keys);
+        Assert.Equal(new Dictionary<int, int> { [200] = kept.Registration }, _map.Entries);
+        Assert.Equal([kept], _saved[^1]);
+        Assert.True(_tracing[^1]);
+    }
+
+    [Fact]
     public void A_cgroup_created_again_at_a_registered_path_registers_at_once_replacing_the_removed_one()
     {
         MakeCgroup("/nginx.service", 100);
