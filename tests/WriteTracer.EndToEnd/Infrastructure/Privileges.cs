@@ -15,7 +15,7 @@ internal static partial class Privileges
         }
     }
 
-    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGTERM = 15;
+    public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGTERM = 15, SIGCONT = 18, SIGSTOP = 19;
 
     [LibraryImport("libc")]
     private static partial uint geteuid();
