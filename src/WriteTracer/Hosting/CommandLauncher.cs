@@ -11,7 +11,8 @@ namespace WriteTracer.Hosting;
 /// started that blocks on a FIFO; the tracer registers the shell's pid, then
 /// releases it, and the shell execs the command in place (same pid, now tracked).
 /// As a wrapper (like timeout or tini) it passes the tracer's signals on to the
-/// command and makes sure the command never outlives the tracer.
+/// command and makes sure the command never outlives the tracer (short of a SIGKILL of the tracer,
+/// which leaves it running, as it would timeout(1)'s).
 /// </summary>
 internal sealed class CommandLauncher : IDisposable
 {
