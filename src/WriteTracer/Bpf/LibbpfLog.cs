@@ -26,6 +26,19 @@ internal static unsafe class LibbpfLog
         _ => LogEventLevel.Debug,
     };
 
+    /// <summary>
+    /// A failed load's warning holds the program's whole verifier log, up to libbpf's 16 MiB log
+    /// buffer, whose last lines say why the program was refused: warnings are formatted into a
+    /// buffer that large (malloc'd once, on the first warning, and touched only as far as written).
+    /// </summary>
+    private const int WarningCapacity = (16 << 20) + 4096;
+
+    /// <summary>The part of a long message kept from its start and from its end.</summary>
+    public const int KeptHead = 4096, KeptTail = 12288;
+
+    private static readonly Lock s_warningLock = new();
+    private static byte* s_warningBuffer;
+
     [UnmanagedCallersOnly]
     private static int Print(int level, byte* format, nint args)
     {
@@ -36,14 +49,20 @@ internal static unsafe class LibbpfLog
             {
                 return 0;
             }
-            const int capacity = 4096;
-            var buffer = stackalloc byte[capacity];
-            var length = Interop.Libc.VsnPrintf(buffer, capacity, format, args);
-            if (length > 0)
+            if (serilogLevel < LogEventLevel.Warning)
             {
-                var text = Marshal.PtrToStringUTF8((nint)buffer, Math.Min(length, capacity - 1)).TrimEnd();
-                // libbpf names itself in most messages, not in the verifier's log lines.
-                Log.Write(serilogLevel, "{Message}", text.StartsWith("libbpf: ", StringComparison.Ordinal) ? text : "libbpf: " + text);
+                const int capacity = 4096;
+                var buffer = stackalloc byte[capacity];
+                Write(serilogLevel, buffer, capacity, Interop.Libc.VsnPrintf(buffer, capacity, format, args));
+                return 0;
+            }
+            lock (s_warningLock)
+            {
+                if (s_warningBuffer == null)
+                {
+                    s_warningBuffer = (byte*)NativeMemory.Alloc(WarningCapacity);
+                }
+                Write(serilogLevel, s_warningBuffer, WarningCapacity, Interop.Libc.VsnPrintf(s_warningBuffer, WarningCapacity, format, args));
             }
         }
         catch
@@ -52,4 +71,19 @@ internal static unsafe class LibbpfLog
         }
         return 0;
     }
+
+    private static void Write(LogEventLevel level, byte* buffer, int capacity, int length)
+    {
+        if (length <= 0)
+        {
+            return;
+        }
+        var text = Shorten(Marshal.PtrToStringUTF8((nint)buffer, Math.Min(length, capacity - 1)).TrimEnd());
+        // libbpf names itself in most messages, not in the verifier's log lines.
+        Log.Write(level, "{Message}", text.StartsWith("libbpf: ", StringComparison.Ordinal) ? text : "libbpf: " + text);
+    }
+
+    /// <summary>A message longer than <see cref="KeptHead"/> + <see cref="KeptTail"/> loses its middle, and says how much.</summary>
+    public static string Shorten(string text) => text.Length <= KeptHead + KeptTail ? text
+        : $"{text[..KeptHead]}\n… {text.Length - KeptHead - KeptTail} characters of this message left out …\n{text[^KeptTail..]}";
 }

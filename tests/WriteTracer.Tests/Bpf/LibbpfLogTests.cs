@@ -14,4 +14,26 @@ public sealed class LibbpfLogTests
     {
         Assert.Equal(expected, LibbpfLog.LevelOf(libbpfLevel));
     }
+
+    [Fact]
+    public void A_message_that_fits_is_kept_whole()
+    {
+        var text = new string('x', LibbpfLog.KeptHead + LibbpfLog.KeptTail);
+
+        Assert.Same(text, LibbpfLog.Shorten(text));
+    }
+
+    [Fact]
+    public void A_long_verifier_log_keeps_its_start_and_the_end_that_says_why_and_counts_what_it_left_out()
+    {
+        var text = "prog 'handle_sys_enter': -- BEGIN PROG LOAD LOG --\n" + new string('.', 100_000)
+            + "\nR2 min value is negative, either use unsigned or 'var &= const'\n-- END PROG LOAD LOG --";
+
+        var shortened = LibbpfLog.Shorten(text);
+
+        Assert.StartsWith(text[..LibbpfLog.KeptHead], shortened);
+        Assert.EndsWith(text[^LibbpfLog.KeptTail..], shortened);
+        Assert.Contains($"\n… {text.Length - LibbpfLog.KeptHead - LibbpfLog.KeptTail} characters of this message left out …\n", shortened);
+        Assert.Contains("R2 min value is negative", shortened);
+    }
 }
