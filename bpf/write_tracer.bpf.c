@@ -278,56 +278,90 @@ struct {
 	__type(value, struct wt_gather_area);
 } gather_area SEC(".maps");
 
+/*
+ * The iovec array is read WT_IOV_CHUNK entries at a time: one probe read per chunk
+ * rather than per entry, and one bpf_loop iteration, since most vector calls pass a
+ * handful of buffers (libuv's and glibc's stdio writev two to four).
+ */
+#define WT_IOV_CHUNK 8
+
 struct iov_walk {
 	const struct iovec *iov;
 	__u64 count;    /* the sum of the iov_lens walked */
+	__u32 entries;  /* entries in the array, at most WT_IOV_MAX */
 	__u32 captured; /* bytes gathered into gather_area */
 	__u32 limit;    /* bytes to gather; 0 only sums */
 	bool failed;    /* an iovec or a buffer was unreadable */
 };
 
-static long walk_iov(__u32 i, struct iov_walk *walk)
+/* Appends up to the walk's limit of one buffer to gather_area; nonzero when unreadable. */
+static __always_inline long gather_one(struct iov_walk *walk, const struct iovec *iov)
 {
 	__u32 zero = 0;
 	struct wt_gather_area *area;
-	struct iovec iov;
 	__u32 offset = walk->captured;
-	__u64 n;
+	__u64 n = walk->limit - offset;
 
-	if (bpf_probe_read_user(&iov, sizeof(iov), &walk->iov[i])) {
-		walk->failed = true;
-		return 1;
-	}
-	walk->count += iov.iov_len;
-	if (!walk->limit)
-		return 0;
-	n = walk->limit - offset;
-	if (n > iov.iov_len)
-		n = iov.iov_len;
+	if (n > iov->iov_len)
+		n = iov->iov_len;
 	if (offset >= WT_MAX_CAPTURE || n > WT_MAX_CAPTURE)
-		return 1; /* unreachable (limit <= WT_MAX_CAPTURE); bounds the copy for the verifier */
+		return -1; /* unreachable (limit <= WT_MAX_CAPTURE); bounds the copy for the verifier */
 	area = bpf_map_lookup_elem(&gather_area, &zero);
-	if (!area || (n && bpf_probe_read_user(area->data + offset, n, iov.iov_base))) {
-		walk->failed = true;
-		return 1;
-	}
+	if (!area || (n && bpf_probe_read_user(area->data + offset, n, iov->iov_base)))
+		return -1;
 	walk->captured = offset + n;
-	return walk->captured < walk->limit ? 0 : 1;
+	return 0;
 }
 
-static __always_inline __u32 iov_entries(const struct write_call *call)
+/* bpf_loop's callback for chunk i of the array: sums its iov_lens, or gathers its buffers up to the limit. */
+static long walk_iov(__u32 i, struct iov_walk *walk)
 {
-	return call->iovcnt < WT_IOV_MAX ? call->iovcnt : WT_IOV_MAX;
+	struct iovec chunk[WT_IOV_CHUNK];
+	__u32 first = i * WT_IOV_CHUNK;
+	__u64 bytes, entries;
+
+	if (first >= walk->entries)
+		return 1;
+	bytes = (__u64)(walk->entries - first) * sizeof(chunk[0]);
+	if (bytes > sizeof(chunk))
+		bytes = sizeof(chunk);
+	barrier_var(bytes); /* the read's size as clamped, not a copy the compiler kept unbounded */
+	if (bpf_probe_read_user(chunk, bytes, &walk->iov[first])) {
+		walk->failed = true;
+		return 1;
+	}
+	entries = bytes / sizeof(chunk[0]);
+	for (__u32 j = 0; j < WT_IOV_CHUNK && j < entries; j++) {
+		if (!walk->limit) {
+			walk->count += chunk[j].iov_len;
+			continue;
+		}
+		if (gather_one(walk, &chunk[j])) {
+			walk->failed = true;
+			return 1;
+		}
+		if (walk->captured >= walk->limit)
+			return 1;
+	}
+	return 0;
+}
+
+/* Walks the call's iovec array, a chunk per bpf_loop iteration. */
+static __always_inline void walk_iovs(struct iov_walk *walk, const struct write_call *call)
+{
+	walk->iov = call->buf;
+	walk->entries = call->iovcnt < WT_IOV_MAX ? call->iovcnt : WT_IOV_MAX;
+	bpf_loop((walk->entries + WT_IOV_CHUNK - 1) / WT_IOV_CHUNK, walk_iov, walk, 0);
 }
 
 /* Copies the first len bytes of the call's buffers, concatenated, to dst; nonzero when unreadable. */
 static __always_inline long gather_iov(void *dst, __u32 len, const struct write_call *call)
 {
 	__u32 zero = 0;
-	struct iov_walk walk = { .iov = call->buf, .limit = len };
+	struct iov_walk walk = { .limit = len };
 	struct wt_gather_area *area;
 
-	bpf_loop(iov_entries(call), walk_iov, &walk, 0);
+	walk_iovs(&walk, call);
 	area = bpf_map_lookup_elem(&gather_area, &zero);
 	if (walk.failed || walk.captured != len || !area || len > WT_MAX_CAPTURE)
 		return -1;
@@ -526,11 +560,11 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 static __always_inline bool select_vector(struct write_call *call, __u16 syscall, __s32 fd, const struct iovec *iov,
 					  __u64 iovcnt, __s64 offset)
 {
-	struct iov_walk walk = { .iov = iov };
+	struct iov_walk walk = {};
 
 	if (!select_write(call, fd, iov, 0, syscall, iovcnt, offset))
 		return false;
-	bpf_loop(iov_entries(call), walk_iov, &walk, 0);
+	walk_iovs(&walk, call);
 	call->count = walk.count;
 	if (walk.failed) {
 		call->flags |= WT_EVENT_READ_FAILED;
