@@ -245,8 +245,13 @@ struct write_call {
 	__u32 flags;
 	__u16 syscall;
 	__u16 iovcnt;
+	__u32 gathered; /* a vector call captured at entry: bytes of gather_area filled at selection, or WT_NOT_GATHERED */
 	struct wt_file_identity file;
 };
+
+/* write_call.gathered: not gathered at selection (a write, or a call held for its exit), or a buffer was unreadable then. */
+#define WT_NOT_GATHERED 0xffffffffu
+#define WT_GATHER_FAILED 0xfffffffeu
 
 /*
  * --capture-at exit: a write seen at its syscall's entry, held until its exit. Per-thread
@@ -261,9 +266,11 @@ struct {
 
 /*
  * The vector calls. Their iovec array is walked with bpf_loop (Linux 5.17+; user space
- * refuses them where it is missing): once at selection to sum every iov_len, however
- * few buffers fit in the capture, and once when the record is filled to gather the
- * buffers, in order, into per-CPU scratch space. A record's data area cannot be written
+ * refuses them where it is missing) at selection, to sum every iov_len however few
+ * buffers fit in the capture and, for a capture at entry, to gather the first
+ * --capture-bytes of the buffers, in order, into per-CPU scratch space that the record
+ * is then filled from. A call held for its exit is walked again there to gather what
+ * its buffers hold then. A record's data area cannot be written
  * at a variable offset with a variable length (the verifier bounds each by the record's
  * size, not their sum); the scratch area is twice the largest capture, so it can.
  */
@@ -287,11 +294,13 @@ struct {
 
 struct iov_walk {
 	const struct iovec *iov;
-	__u64 count;    /* the sum of the iov_lens walked */
-	__u32 entries;  /* entries in the array, at most WT_IOV_MAX */
-	__u32 captured; /* bytes gathered into gather_area */
-	__u32 limit;    /* bytes to gather; 0 only sums */
-	bool failed;    /* an iovec or a buffer was unreadable */
+	__u64 count;        /* the sum of the iov_lens walked */
+	__u32 entries;      /* entries in the array, at most WT_IOV_MAX */
+	__u32 captured;     /* bytes gathered into gather_area */
+	__u32 limit;        /* bytes to gather */
+	bool sum;           /* sum every iov_len (selection); else stop once limit bytes are gathered */
+	bool failed;        /* the array was unreadable */
+	bool gather_failed; /* a buffer was unreadable */
 };
 
 /* Appends up to the walk's limit of one buffer to gather_area; nonzero when unreadable. */
@@ -313,7 +322,7 @@ static __always_inline long gather_one(struct iov_walk *walk, const struct iovec
 	return 0;
 }
 
-/* bpf_loop's callback for chunk i of the array: sums its iov_lens, or gathers its buffers up to the limit. */
+/* bpf_loop's callback for chunk i of the array: sums its iov_lens and gathers its buffers up to the limit. */
 static long walk_iov(__u32 i, struct iov_walk *walk)
 {
 	struct iovec chunk[WT_IOV_CHUNK];
@@ -332,15 +341,11 @@ static long walk_iov(__u32 i, struct iov_walk *walk)
 	}
 	entries = bytes / sizeof(chunk[0]);
 	for (__u32 j = 0; j < WT_IOV_CHUNK && j < entries; j++) {
-		if (!walk->limit) {
+		if (walk->sum)
 			walk->count += chunk[j].iov_len;
-			continue;
-		}
-		if (gather_one(walk, &chunk[j])) {
-			walk->failed = true;
-			return 1;
-		}
-		if (walk->captured >= walk->limit)
+		if (walk->captured < walk->limit && !walk->gather_failed && gather_one(walk, &chunk[j]))
+			walk->gather_failed = true;
+		if (!walk->sum && (walk->captured >= walk->limit || walk->gather_failed))
 			return 1;
 	}
 	return 0;
@@ -354,16 +359,26 @@ static __always_inline void walk_iovs(struct iov_walk *walk, const struct write_
 	bpf_loop((walk->entries + WT_IOV_CHUNK - 1) / WT_IOV_CHUNK, walk_iov, walk, 0);
 }
 
-/* Copies the first len bytes of the call's buffers, concatenated, to dst; nonzero when unreadable. */
+/*
+ * Copies the first len bytes of the call's buffers, concatenated, to dst; nonzero when
+ * unreadable. At entry they were gathered as the array was summed; a call held for its
+ * exit is walked again now.
+ */
 static __always_inline long gather_iov(void *dst, __u32 len, const struct write_call *call)
 {
 	__u32 zero = 0;
 	struct iov_walk walk = { .limit = len };
 	struct wt_gather_area *area;
 
-	walk_iovs(&walk, call);
+	if (call->gathered == WT_NOT_GATHERED) {
+		walk_iovs(&walk, call);
+		if (walk.failed || walk.gather_failed || walk.captured != len)
+			return -1;
+	} else if (call->gathered == WT_GATHER_FAILED || call->gathered < len) {
+		return -1;
+	}
 	area = bpf_map_lookup_elem(&gather_area, &zero);
-	if (walk.failed || walk.captured != len || !area || len > WT_MAX_CAPTURE)
+	if (!area || len > WT_MAX_CAPTURE)
 		return -1;
 	return bpf_probe_read_kernel(dst, len, area->data);
 }
@@ -547,6 +562,7 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 	call->flags = process.flags & WT_TRACK_CGROUP ? WT_EVENT_CGROUP_ROOT : 0;
 	call->syscall = syscall;
 	call->iovcnt = iovcnt > 0xffff ? 0xffff : (__u16)iovcnt;
+	call->gathered = WT_NOT_GATHERED;
 	call->file = (struct wt_file_identity){};
 	/* The identity of the file fd names (--resolve-fds), left zero when fd is not open. */
 	if (cfg.resolve_fds == WT_RESOLVE_FDS_BTF)
@@ -556,16 +572,22 @@ static __always_inline bool select_write(struct write_call *call, __s32 fd, cons
 	return true;
 }
 
-/* A vector call: its count is the sum of every iov_len (up to WT_IOV_MAX entries, as the kernel accepts). */
+/*
+ * A vector call: its count is the sum of every iov_len (up to WT_IOV_MAX entries, as the
+ * kernel accepts). gather (a constant: capture at entry) fills gather_area with the first
+ * --capture-bytes of its buffers in the same walk, for emit to copy into the record.
+ */
 static __always_inline bool select_vector(struct write_call *call, __u16 syscall, __s32 fd, const struct iovec *iov,
-					  __u64 iovcnt, __s64 offset)
+					  __u64 iovcnt, __s64 offset, const bool gather)
 {
-	struct iov_walk walk = {};
+	struct iov_walk walk = { .sum = true, .limit = gather ? cfg.capture_bytes : 0 };
 
 	if (!select_write(call, fd, iov, 0, syscall, iovcnt, offset))
 		return false;
 	walk_iovs(&walk, call);
 	call->count = walk.count;
+	if (gather)
+		call->gathered = walk.gather_failed ? WT_GATHER_FAILED : walk.captured;
 	if (walk.failed) {
 		call->flags |= WT_EVENT_READ_FAILED;
 		count(WT_COUNTER_READ_FAILED);
@@ -577,32 +599,33 @@ static __always_inline bool select_vector(struct write_call *call, __u16 syscall
  * Argument decoding, one function per call of the family, each taking the arguments
  * as any hook sees them: (fd, buffer or iovec array, count or iovcnt, file position).
  * pwritev and pwritev2 take the position as two halves (pos_l, pos_h); on 64-bit
- * architectures pos_l holds all of it.
+ * architectures pos_l holds all of it. gather: a constant, true where the call is
+ * captured at entry (see select_vector).
  */
-static __always_inline bool decode_write(struct write_call *call, __u64 fd, __u64 buf, __u64 count, __u64 pos)
+static __always_inline bool decode_write(struct write_call *call, __u64 fd, __u64 buf, __u64 count, __u64 pos, const bool gather)
 {
 	return select_write(call, (__s32)fd, (const void *)buf, count, WT_SYSCALL_WRITE, 0, 0);
 }
 
-static __always_inline bool decode_writev(struct write_call *call, __u64 fd, __u64 iov, __u64 iovcnt, __u64 pos)
+static __always_inline bool decode_writev(struct write_call *call, __u64 fd, __u64 iov, __u64 iovcnt, __u64 pos, const bool gather)
 {
-	return select_vector(call, WT_SYSCALL_WRITEV, (__s32)fd, (const struct iovec *)iov, iovcnt, 0);
+	return select_vector(call, WT_SYSCALL_WRITEV, (__s32)fd, (const struct iovec *)iov, iovcnt, 0, gather);
 }
 
-static __always_inline bool decode_pwrite64(struct write_call *call, __u64 fd, __u64 buf, __u64 count, __u64 pos)
+static __always_inline bool decode_pwrite64(struct write_call *call, __u64 fd, __u64 buf, __u64 count, __u64 pos, const bool gather)
 {
 	return select_write(call, (__s32)fd, (const void *)buf, count, WT_SYSCALL_PWRITE64, 0, (__s64)pos);
 }
 
-static __always_inline bool decode_pwritev(struct write_call *call, __u64 fd, __u64 iov, __u64 iovcnt, __u64 pos)
+static __always_inline bool decode_pwritev(struct write_call *call, __u64 fd, __u64 iov, __u64 iovcnt, __u64 pos, const bool gather)
 {
-	return select_vector(call, WT_SYSCALL_PWRITEV, (__s32)fd, (const struct iovec *)iov, iovcnt, (__s64)pos);
+	return select_vector(call, WT_SYSCALL_PWRITEV, (__s32)fd, (const struct iovec *)iov, iovcnt, (__s64)pos, gather);
 }
 
 /* pos -1: the file's current position, which the call then advances. */
-static __always_inline bool decode_pwritev2(struct write_call *call, __u64 fd, __u64 iov, __u64 iovcnt, __u64 pos)
+static __always_inline bool decode_pwritev2(struct write_call *call, __u64 fd, __u64 iov, __u64 iovcnt, __u64 pos, const bool gather)
 {
-	return select_vector(call, WT_SYSCALL_PWRITEV2, (__s32)fd, (const struct iovec *)iov, iovcnt, (__s64)pos);
+	return select_vector(call, WT_SYSCALL_PWRITEV2, (__s32)fd, (const struct iovec *)iov, iovcnt, (__s64)pos, gather);
 }
 
 /*
@@ -650,7 +673,7 @@ static __always_inline int on_write_exit(__s64 result, const bool vector)
 	{                                                                                              \
 		struct write_call call;                                                                \
                                                                                                        \
-		if (!decode_##name(&call, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]))     \
+		if (!decode_##name(&call, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], true)) \
 			return 0;                                                                      \
 		return emit(&call, vector);                                                            \
 	}                                                                                              \
@@ -660,7 +683,7 @@ static __always_inline int on_write_exit(__s64 result, const bool vector)
 	{                                                                                              \
 		struct write_call call;                                                                \
                                                                                                        \
-		if (!decode_##name(&call, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]))     \
+		if (!decode_##name(&call, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], false)) \
 			return 0;                                                                      \
 		return hold(&call);                                                                    \
 	}                                                                                              \
@@ -739,9 +762,10 @@ static __always_inline bool vector_syscall(int syscall)
 /*
  * When syscall number id is a call --syscalls traces and the task is tracked: the call
  * decoded into call from the user's registers (the syscall's own arguments, as at its
- * tracepoint), and its WT_SYSCALL_*. Otherwise -1.
+ * tracepoint), and its WT_SYSCALL_*. Otherwise -1. gather: the call is captured at entry
+ * (see select_vector).
  */
-static __always_inline int select_raw(struct write_call *call, struct pt_regs *regs, long id)
+static __always_inline int select_raw(struct write_call *call, struct pt_regs *regs, long id, const bool gather)
 {
 	int syscall = traced_syscall(id);
 	__u64 fd, buf, count, pos;
@@ -755,19 +779,19 @@ static __always_inline int select_raw(struct write_call *call, struct pt_regs *r
 	pos = PT_REGS_PARM4_SYSCALL(regs);
 	switch (syscall) {
 	case WT_SYSCALL_WRITE:
-		selected = decode_write(call, fd, buf, count, pos);
+		selected = decode_write(call, fd, buf, count, pos, gather);
 		break;
 	case WT_SYSCALL_WRITEV:
-		selected = decode_writev(call, fd, buf, count, pos);
+		selected = decode_writev(call, fd, buf, count, pos, gather);
 		break;
 	case WT_SYSCALL_PWRITE64:
-		selected = decode_pwrite64(call, fd, buf, count, pos);
+		selected = decode_pwrite64(call, fd, buf, count, pos, gather);
 		break;
 	case WT_SYSCALL_PWRITEV:
-		selected = decode_pwritev(call, fd, buf, count, pos);
+		selected = decode_pwritev(call, fd, buf, count, pos, gather);
 		break;
 	default:
-		selected = decode_pwritev2(call, fd, buf, count, pos);
+		selected = decode_pwritev2(call, fd, buf, count, pos, gather);
 	}
 	return selected ? syscall : -1;
 }
@@ -776,7 +800,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
 {
 	struct write_call call;
-	int syscall = select_raw(&call, regs, id);
+	int syscall = select_raw(&call, regs, id, true);
 
 	if (syscall < 0)
 		return 0;
@@ -789,7 +813,7 @@ int BPF_PROG(handle_sys_enter_hold, struct pt_regs *regs, long id)
 {
 	struct write_call call;
 
-	return select_raw(&call, regs, id) < 0 ? 0 : hold(&call);
+	return select_raw(&call, regs, id, false) < 0 ? 0 : hold(&call);
 }
 
 /* Only a call held at entry is emitted: a compat task's, never held, finds nothing. */
@@ -809,7 +833,7 @@ int BPF_PROG(handle_write_fentry, unsigned int fd, const char *buf, size_t count
 {
 	struct write_call call;
 
-	if (!decode_write(&call, fd, (__u64)buf, count, 0))
+	if (!decode_write(&call, fd, (__u64)buf, count, 0, true))
 		return 0;
 	return emit(&call, false);
 }
@@ -820,7 +844,7 @@ int BPF_PROG(handle_write_fexit, unsigned int fd, const char *buf, size_t count,
 {
 	struct write_call call;
 
-	if (!decode_write(&call, fd, (__u64)buf, count, 0))
+	if (!decode_write(&call, fd, (__u64)buf, count, 0, true))
 		return 0;
 	call.result = ret;
 	call.flags |= WT_EVENT_HAS_RESULT;
