@@ -172,8 +172,7 @@ public sealed class CgroupRegistryTests : IDisposable
         MakeCgroup("/kept", 200, 201);
         var gone = _cgroups.Register("/gone", Registrant.Operator).Cgroup!;
         var kept = _cgroups.Register("/kept", Registrant.Operator).Cgroup!;
-        File.Delete(Path.Join(_mount.Path, "gone", "cgroup.procs"));
-        Directory.Delete(Path.Join(_mount.Path, "gone"));
+        RemoveCgroup("/gone");
         _proc.Exit(201);
         File.WriteAllText(Path.Join(_mount.Path, "kept", "cgroup.procs"), "200\n");
 
@@ -193,8 +192,7 @@ public sealed class CgroupRegistryTests : IDisposable
         MakeCgroup("/kept", 200);
         var gone = _cgroups.Register("/gone", Registrant.Operator).Cgroup!;
         var kept = _cgroups.Register("/kept", Registrant.Operator).Cgroup!;
-        File.Delete(Path.Join(_mount.Path, "gone", "cgroup.procs"));
-        Directory.Delete(Path.Join(_mount.Path, "gone"));
+        RemoveCgroup("/gone");
 
         _registries.Kernel.CgroupRemoved(gone.Registration);
         _registries.Kernel.CgroupRemoved(kept.Registration); // still there: not believed
@@ -264,6 +262,14 @@ public sealed class CgroupRegistryTests : IDisposable
     private static (CgroupRegistrationStatus, RegisteredCgroup?) Outcome(CgroupRegistration registration) => (registration.Status, registration.Cgroup);
 
     /// <summary>A cgroup directory listing these processes, which live in the fake /proc.</summary>
+    /// <summary>The cgroup's directory is gone (here, with its cgroup.procs), as after its rmdir.</summary>
+    private void RemoveCgroup(string name)
+    {
+        var directory = Path.Join(_mount.Path, name);
+        File.Delete(Path.Join(directory, "cgroup.procs"));
+        Directory.Delete(directory);
+    }
+
     private void MakeCgroup(string name, params int[] pids)
     {
         var directory = Path.Join(_mount.Path, name);
