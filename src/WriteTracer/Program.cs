@@ -19,6 +19,7 @@ if (options is null)
 
 Logging.Configure(options.LogLevel);
 string failure;
+int exitCode;
 try
 {
     return await TracerHost.RunAsync(options);
@@ -26,6 +27,7 @@ try
 catch (Exception e) when (e is StartupException or BpfException)
 {
     failure = e.Message;
+    exitCode = e is StartupException startup ? startup.ExitCode : 1;
 }
 finally
 {
@@ -33,4 +35,4 @@ finally
 }
 // After the log is flushed, so the reason is the last line on stderr.
 Console.Error.WriteLine($"write-tracer: {failure}");
-return 1;
+return exitCode;

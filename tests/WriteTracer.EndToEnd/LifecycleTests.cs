@@ -26,10 +26,12 @@ public sealed class LifecycleTests
     }
 
     [RootFact]
-    public async Task Launch_mode_reports_a_missing_command_with_the_shell_exit_code()
+    public async Task Launch_mode_reports_a_missing_command_with_the_shell_exit_code_before_tracing_anything()
     {
         await using var tracer = TracerProcess.Start("--", "/nonexistent/command");
         Assert.Equal(127, await tracer.WaitForExitAsync(Timeout));
+        Assert.Equal("write-tracer: cannot run /nonexistent/command: no such file\n", tracer.Stderr);
+        Assert.Empty(tracer.StdoutLines);
     }
 
     /// <summary>

@@ -58,6 +58,48 @@ internal sealed class CommandLauncher : IDisposable
         return name;
     }
 
+    /// <summary>
+    /// Refuses, before anything is loaded, a command the held shell's exec would fail on, as the
+    /// shell would (a name without '/' is looked up in PATH): 127 when there is no such file, 126
+    /// when it cannot be executed. Otherwise the shell's own message would be the command's output.
+    /// </summary>
+    public static void EnsureRunnable(string command, string? path)
+    {
+        if (Unrunnable(command, path) is { } failure)
+        {
+            throw new StartupException($"cannot run {command}: {failure.Reason}", exitCode: failure.ExitCode);
+        }
+    }
+
+    /// <summary>Why the shell could not exec command, with its exit status; null when it could.</summary>
+    internal static (string Reason, int ExitCode)? Unrunnable(string command, string? path)
+    {
+        if (command.Contains('/'))
+        {
+            return Directory.Exists(command) ? ("it is a directory", 126)
+                : !File.Exists(command) ? ("no such file", 127)
+                : IsExecutable(command) ? null : ("permission denied", 126);
+        }
+        var found = false;
+        // An empty PATH entry is the working directory; an unset PATH is dash's default.
+        foreach (var directory in (path ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").Split(':'))
+        {
+            var candidate = Path.Join(directory.Length == 0 ? "." : directory, command);
+            if (File.Exists(candidate))
+            {
+                if (IsExecutable(candidate))
+                {
+                    return null;
+                }
+                found = true;
+            }
+        }
+        return found ? ("permission denied", 126) : ("not found in PATH", 127);
+    }
+
+    private static bool IsExecutable(string file) =>
+        Interop.Libc.FAccessAt(Interop.Libc.AT_FDCWD, file, Interop.Libc.X_OK, Interop.Libc.AT_EACCESS) == 0;
+
     /// <summary>Starts the command held before exec.</summary>
     public static CommandLauncher Start(IReadOnlyList<string> command)
     {

@@ -35,6 +35,10 @@ internal sealed class TracerHost
 
     private async Task<int> RunAsync()
     {
+        if (_options.Command.Count > 0)
+        {
+            CommandLauncher.EnsureRunnable(_options.Command[0], Environment.GetEnvironmentVariable("PATH"));
+        }
         Preflight.Run();
         using var bpf = LoadBpf();
         var cgroupNames = new CgroupNames();

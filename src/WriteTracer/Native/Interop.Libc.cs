@@ -68,6 +68,13 @@ internal static partial class Interop
         [LibraryImport(Library, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         internal static partial int StatX(int directoryFd, string path, int flags, uint mask, out StatX buffer);
 
+        /// <summary>faccessat(2): 0 when the file may be accessed so (with AT_EACCESS, by the effective ids, as execve judges).</summary>
+        [LibraryImport(Library, EntryPoint = "faccessat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        internal static partial int FAccessAt(int directoryFd, string path, int mode, int flags);
+
+        internal const int X_OK = 1;
+        internal const int AT_EACCESS = 0x200;
+
         /// <summary>statx of a NUL-terminated path the caller built without allocating.</summary>
         [LibraryImport(Library, EntryPoint = "statx", SetLastError = true)]
         internal static partial int StatX(int directoryFd, byte* path, int flags, uint mask, out StatX buffer);

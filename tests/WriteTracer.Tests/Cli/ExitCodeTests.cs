@@ -49,6 +49,22 @@ public partial class ExitCodeTests
         Assert.Contains(named, line);
     }
 
+    [Theory]
+    [InlineData("/nonexistent/command", 127, "no such file")]
+    [InlineData("no-such-command-anywhere", 127, "not found in PATH")]
+    [InlineData("/etc/passwd", 126, "permission denied")]
+    [InlineData("/tmp", 126, "it is a directory")]
+    public void A_command_that_cannot_be_run_exits_as_the_shell_would_with_one_line_before_anything_loads(
+        string command, int exitCode, string reason)
+    {
+        // Checked before the privileges are: this unprivileged run would otherwise stop at those.
+        var run = Run("--", command, "argument");
+
+        Assert.Equal(exitCode, run.ExitCode);
+        Assert.Equal("", run.Stdout);
+        Assert.Equal($"write-tracer: cannot run {command}: {reason}", Assert.Single(run.StderrLines));
+    }
+
     [Fact]
     public void Help_exits_0_and_documents_every_option_with_its_default()
     {
