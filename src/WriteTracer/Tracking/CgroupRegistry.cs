@@ -177,7 +177,6 @@ internal sealed class CgroupRegistry(CgroupHierarchy? hierarchy, TrackedSet memb
             if (_cgroups.Values.FirstOrDefault(c => c.Registration == registration) is { } registered && !Exists(registered))
             {
                 DropRemoved(registered);
-                UpdateTracing();
             }
         }
     }
